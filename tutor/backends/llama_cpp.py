@@ -1,0 +1,94 @@
+"""llama-cpp-python backend: one loaded model per process, all cores, explicit context, prefix-cache friendly."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tutor.backends.base import ChatMessage, parse_json_reply
+from tutor.errors import BackendError
+
+_MODELS: dict[tuple[str, int, int], Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> Any:
+    """Load (once per process) a GGUF with llama.cpp; later calls with the same settings share the instance."""
+    key = (str(path), n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _MODELS:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
+            try:
+                _MODELS.clear()  # one model per process: drop any other before loading
+                _MODELS[key] = Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,  # llama.cpp defaults to half the cores for prompt eval
+                    n_batch=n_batch,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model") from exc
+        return _MODELS[key]
+
+
+class LlamaCppBackend:
+    name = "llama_cpp"
+
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 512, warm_up: bool = True) -> None:
+        self.path = path
+        self.llm = load_llama(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
+        # Serialises generation: llama.cpp contexts are not re-entrant, and the UI may call from workers.
+        self._lock = threading.Lock()
+        if warm_up:
+            self.warm_up()
+
+    def warm_up(self, messages: Sequence[ChatMessage] | None = None) -> None:
+        """Run one tiny generation so page faults and first-call setup are paid before the learner waits.
+
+        Passing the fixed system prompt here also leaves it in llama.cpp's KV cache, so the next real
+        request reuses that prefix instead of evaluating it again.
+        """
+        msgs = list(messages) if messages else [{"role": "user", "content": "Hi"}]
+        for _ in self.stream(msgs, max_tokens=1, temperature=0.0):
+            pass
+
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.2, stop: Sequence[str] = ()
+    ) -> Iterator[str]:
+        with self._lock:
+            try:
+                chunks = self.llm.create_chat_completion(
+                    messages=list(messages),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=list(stop) or None,
+                    stream=True,
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise BackendError(f"llama.cpp rejected the request: {exc}") from exc
+
+    def complete_json(
+        self, messages: Sequence[ChatMessage], schema: dict[str, Any], *, max_tokens: int = 256, temperature: float = 0.0
+    ) -> dict[str, Any]:
+        with self._lock:
+            try:
+                out = self.llm.create_chat_completion(
+                    messages=list(messages),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    response_format={"type": "json_object", "schema": schema},
+                )
+            except ValueError as exc:
+                raise BackendError(f"llama.cpp rejected the request: {exc}") from exc
+        return parse_json_reply(out["choices"][0]["message"]["content"] or "")
