@@ -14,7 +14,12 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from tutor.errors import ConfigError
 
@@ -35,9 +40,13 @@ class Settings(BaseSettings):
         description="Data dir: progress DB, built index, assembled models.",
     )
     backend: Literal["llama_cpp", "openai", "fake"] = Field("llama_cpp", description="Chat model backend.")
-    model: Path | None = Field(None, description="GGUF file for the llama_cpp backend (default: assembled Qwen2.5-Coder-1.5B).")
+    model: Path | None = Field(
+        None, description="GGUF file for the llama_cpp backend (default: assembled Qwen2.5-Coder-1.5B)."
+    )
     n_ctx: int = Field(4096, ge=512, le=131072, description="Context window in tokens.")
-    n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Threads for decode and prompt eval.")
+    n_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Threads for decode and prompt eval."
+    )
     n_batch: int = Field(512, ge=8, description="Prompt-eval batch size.")
     max_tokens: int = Field(384, ge=16, le=8192, description="Cap on generated tokens per reply.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature for tutor replies.")

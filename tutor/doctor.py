@@ -54,8 +54,17 @@ def _model(settings: Settings, verify_hash: bool) -> Check:
         return Check("model", True, f"backend {settings.backend} ({settings.openai_base_url})")
     if settings.model is not None:
         if not settings.model.is_file():
-            return Check("model", False, f"{settings.model} not found", "fix TUTOR_MODEL or --model to point at a GGUF file")
-        return Check("model", True, f"{settings.model} ({settings.model.stat().st_size / 1e6:.0f} MB, custom: hash not pinned)")
+            return Check(
+                "model",
+                False,
+                f"{settings.model} not found",
+                "fix TUTOR_MODEL or --model to point at a GGUF file",
+            )
+        return Check(
+            "model",
+            True,
+            f"{settings.model} ({settings.model.stat().st_size / 1e6:.0f} MB, custom: hash not pinned)",
+        )
     target = settings.models_dir / DEFAULT_MODEL.filename
     if target.is_file():
         if verify_hash:
@@ -87,7 +96,15 @@ def _data_dir(settings: Settings, _: bool) -> Check:
     return Check("data dir", True, f"{settings.home} (writable)")
 
 
-CHECKS: list[Callable[[Settings, bool], Check]] = [_python, _torch, _llama, _model, _embedder, _index, _data_dir]
+CHECKS: list[Callable[[Settings, bool], Check]] = [
+    _python,
+    _torch,
+    _llama,
+    _model,
+    _embedder,
+    _index,
+    _data_dir,
+]
 
 
 def run_checks(settings: Settings | None = None, *, verify_hash: bool = True) -> list[Check]:
@@ -103,5 +120,3 @@ def run_checks(settings: Settings | None = None, *, verify_hash: bool = True) ->
         except (ImportError, OSError) as exc:
             results.append(Check(name, False, f"{type(exc).__name__}: {exc}", "reinstall with `pip install -e .`"))
     return results
-
-

@@ -11,7 +11,15 @@ if TYPE_CHECKING:
     from tutor.backends.models import ProgressFn
     from tutor.config import Settings
 
-__all__ = ["ChatBackend", "ChatMessage", "Completion", "ToolCallRequest", "ToolSpec", "complete", "make_backend"]
+__all__ = [
+    "ChatBackend",
+    "ChatMessage",
+    "Completion",
+    "ToolCallRequest",
+    "ToolSpec",
+    "complete",
+    "make_backend",
+]
 
 
 def make_backend(settings: Settings, *, progress: ProgressFn | None = None, warm_up: bool = True) -> ChatBackend:
@@ -21,11 +29,19 @@ def make_backend(settings: Settings, *, progress: ProgressFn | None = None, warm
         from tutor.backends.models import resolve_model_path
 
         path = resolve_model_path(settings.model, settings.models_dir, progress)
-        return LlamaCppBackend(path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, n_batch=settings.n_batch, warm_up=warm_up)
+        return LlamaCppBackend(
+            path,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            n_batch=settings.n_batch,
+            warm_up=warm_up,
+        )
     if settings.backend == "openai":
         from tutor.backends.openai_compat import OpenAICompatBackend
 
-        return OpenAICompatBackend(settings.openai_base_url, model=settings.openai_model, api_key=settings.openai_api_key)
+        return OpenAICompatBackend(
+            settings.openai_base_url, model=settings.openai_model, api_key=settings.openai_api_key
+        )
     if settings.backend == "fake":
         import os
 

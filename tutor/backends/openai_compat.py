@@ -22,12 +22,23 @@ class OpenAICompatBackend:
         self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     def _payload(self, messages: Sequence[ChatMessage], **kwargs: Any) -> dict[str, Any]:
-        return {"model": self.model, "messages": list(messages), **{k: v for k, v in kwargs.items() if v is not None}}
+        return {
+            "model": self.model,
+            "messages": list(messages),
+            **{k: v for k, v in kwargs.items() if v is not None},
+        }
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, temperature: float = 0.2, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.2,
+        stop: Sequence[str] = (),
     ) -> Iterator[str]:
-        payload = self._payload(messages, max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None, stream=True)
+        payload = self._payload(
+            messages, max_tokens=max_tokens, temperature=temperature, stop=list(stop) or None, stream=True
+        )
         try:
             with self.client.stream("POST", "/chat/completions", json=payload) as resp:
                 if resp.status_code != 200:
@@ -43,10 +54,17 @@ class OpenAICompatBackend:
                     if piece:
                         yield piece
         except httpx.HTTPError as exc:
-            raise BackendError(f"cannot reach {self.base_url}: {exc}", hint="start the server or fix TUTOR_OPENAI_BASE_URL") from exc
+            raise BackendError(
+                f"cannot reach {self.base_url}: {exc}", hint="start the server or fix TUTOR_OPENAI_BASE_URL"
+            ) from exc
 
     def complete_json(
-        self, messages: Sequence[ChatMessage], schema: dict[str, Any], *, max_tokens: int = 256, temperature: float = 0.0
+        self,
+        messages: Sequence[ChatMessage],
+        schema: dict[str, Any],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
     ) -> dict[str, Any]:
         payload = self._payload(
             messages,
@@ -57,7 +75,9 @@ class OpenAICompatBackend:
         try:
             resp = self.client.post("/chat/completions", json=payload)
         except httpx.HTTPError as exc:
-            raise BackendError(f"cannot reach {self.base_url}: {exc}", hint="start the server or fix TUTOR_OPENAI_BASE_URL") from exc
+            raise BackendError(
+                f"cannot reach {self.base_url}: {exc}", hint="start the server or fix TUTOR_OPENAI_BASE_URL"
+            ) from exc
         if resp.status_code != 200:
             raise BackendError(f"{self.base_url} answered HTTP {resp.status_code}: {resp.text[:200]}")
         return parse_json_reply(resp.json()["choices"][0]["message"]["content"] or "")

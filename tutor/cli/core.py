@@ -15,8 +15,12 @@ import typer
 def register(app: typer.Typer) -> None:
     app.callback(invoke_without_command=True)(root)
     app.command("version", help="Print the tutor version and its key dependencies.")(version_cmd)
-    app.command("doctor", help="Check Python, torch, llama.cpp, the model, the embedder, the index and the data dir.")(doctor_cmd)
-    config_app = typer.Typer(help="Show or change settings (TUTOR_* env vars and the config file).", no_args_is_help=True)
+    app.command("doctor", help="Check Python, torch, llama.cpp, the model, the embedder, the index and the data dir.")(
+        doctor_cmd
+    )
+    config_app = typer.Typer(
+        help="Show or change settings (TUTOR_* env vars and the config file).", no_args_is_help=True
+    )
     config_app.command("show", help="Print every effective setting and where it came from.")(config_show)
     config_app.command("set", help="Save one setting to the config file.")(config_set)
     config_app.command("path", help="Print the config file path.")(config_path)
@@ -25,7 +29,10 @@ def register(app: typer.Typer) -> None:
 
 def root(
     ctx: typer.Context,
-    model: Annotated[Path | None, typer.Option("--model", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B).")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B)."),
+    ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Start studying this topic.")] = None,
 ) -> None:
     """Open the study app (Textual TUI) when no subcommand is given."""
@@ -66,7 +73,9 @@ def version_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSO
 
 def doctor_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    verify_hash: Annotated[bool, typer.Option("--verify-hash/--no-verify-hash", help="Hash the model file (slow for 1 GB).")] = True,
+    verify_hash: Annotated[
+        bool, typer.Option("--verify-hash/--no-verify-hash", help="Hash the model file (slow for 1 GB).")
+    ] = True,
 ) -> None:
     """Each check is ok or fail with a fix hint; exits 1 if any check fails."""
     from tutor.doctor import run_checks
@@ -114,4 +123,3 @@ def config_path() -> None:
 
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
-

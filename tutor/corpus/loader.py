@@ -84,7 +84,9 @@ def parse_topic_text(text: str, rel: str) -> tuple[TopicFile | None, list[Proble
     topic = str(meta.get("topic") or "")
     expected_topic = Path(rel).stem
     if topic != expected_topic:
-        problems.append(Problem(rel, 1, f"front matter `topic` is {topic!r}; it must equal the file name {expected_topic!r}"))
+        problems.append(
+            Problem(rel, 1, f"front matter `topic` is {topic!r}; it must equal the file name {expected_topic!r}")
+        )
         topic = expected_topic
     if not meta.get("title"):
         problems.append(Problem(rel, 1, "front matter needs a `title`"))
@@ -186,7 +188,13 @@ def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems
             name = sub.group(1).strip().lower()
             current = SECTION_NAMES.get(name)
             if current is None:
-                problems.append(Problem(rel, i + 1, f"{qid}: unknown section {sub.group(1)!r} (use Answer, Key points, Misconceptions)"))
+                problems.append(
+                    Problem(
+                        rel,
+                        i + 1,
+                        f"{qid}: unknown section {sub.group(1)!r} (use Answer, Key points, Misconceptions)",
+                    )
+                )
             elif current in parts:
                 problems.append(Problem(rel, i + 1, f"{qid}: section {sub.group(1)!r} appears twice"))
             parts.setdefault(current or "_", [])
@@ -196,7 +204,13 @@ def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems
             if mm:
                 meta[mm.group(1)] = (mm.group(2).strip(), i + 1)
             elif line.strip():
-                problems.append(Problem(rel, i + 1, f"{qid}: expected a `- key: value` line or a `###` section, got {line.strip()[:40]!r}"))
+                problems.append(
+                    Problem(
+                        rel,
+                        i + 1,
+                        f"{qid}: expected a `- key: value` line or a `###` section, got {line.strip()[:40]!r}",
+                    )
+                )
             continue
         parts[current].append(line)
 
@@ -278,12 +292,16 @@ def _tool(meta: dict[str, tuple[str, int]], qid: str, rel: str, problems: list[P
     try:
         args = json.loads(m.group(2) or "{}")
     except json.JSONDecodeError as exc:
-        problems.append(Problem(rel, line, f"{qid}: tool arguments are not valid JSON: {exc.msg} at column {exc.colno}"))
+        problems.append(
+            Problem(rel, line, f"{qid}: tool arguments are not valid JSON: {exc.msg} at column {exc.colno}")
+        )
         return None
     return ToolCall(m.group(1), args)
 
 
-def _json_meta(meta: dict[str, tuple[str, int]], key: str, qid: str, rel: str, problems: list[Problem]) -> dict[str, Any] | None:
+def _json_meta(
+    meta: dict[str, tuple[str, int]], key: str, qid: str, rel: str, problems: list[Problem]
+) -> dict[str, Any] | None:
     if key not in meta:
         return None
     raw, line = meta[key]

@@ -1,0 +1,92 @@
+"""Real models: the tiny GGUF through the llama_cpp backend, and through a real llama.cpp server via `openai`."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tutor.backends.llama_cpp import LlamaCppBackend
+from tutor.backends.models import tiny_model_path
+from tutor.backends.openai_compat import OpenAICompatBackend
+from tutor.errors import BackendError
+
+pytestmark = pytest.mark.integration
+
+VERDICT_SCHEMA = {
+    "type": "object",
+    "properties": {"verdict": {"type": "string", "enum": ["correct", "partial", "incorrect"]}},
+    "required": ["verdict"],
+}
+PROMPT = [{"role": "user", "content": "Name one activation function."}]
+
+
+def test_llama_cpp_backend_streams_tokens_and_obeys_json_schema() -> None:
+    backend = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
+    pieces = list(backend.stream(PROMPT, max_tokens=16, temperature=0.0))
+    assert len(pieces) >= 2 and "".join(pieces).strip()
+    obj = backend.complete_json([{"role": "user", "content": "Grade: 2+2=4"}], VERDICT_SCHEMA, max_tokens=20)
+    assert obj["verdict"] in {"correct", "partial", "incorrect"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(tiny_model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("llama.cpp server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_openai_backend_against_real_llama_cpp_server(llama_server: str) -> None:
+    backend = OpenAICompatBackend(llama_server)
+    pieces = list(backend.stream(PROMPT, max_tokens=16, temperature=0.0))
+    assert len(pieces) >= 2 and "".join(pieces).strip()
+    assert backend.complete_json([{"role": "user", "content": "Grade: 2+2=4"}], VERDICT_SCHEMA)["verdict"]
+
+
+def test_openai_backend_unreachable_server_is_a_clear_error() -> None:
+    backend = OpenAICompatBackend(f"http://127.0.0.1:{_free_port()}/v1", timeout=2)
+    with pytest.raises(BackendError, match="cannot reach"):
+        list(backend.stream(PROMPT))
