@@ -1,0 +1,401 @@
+"""The tutoring graph: one learner turn per run, state checkpointed after every node.
+
+route ─┬─ answer ──▶ grade ──▶ (advance?) ──▶ next_question
+       ├─ followup ─▶ followup (retrieve, cite, stay on the question)
+       ├─ hint ─────▶ hint (nudge → key idea → near-answer)
+       ├─ reveal / skip ─▶ next_question
+       ├─ explain ──▶ explain
+       ├─ compute ──▶ compute (reference-implementation tool)
+       └─ command ──▶ command (/next /topic /progress /quit ...)
+Events go to the caller through LangGraph's custom stream (``stream_mode="custom"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+
+from tutor.agent import prompts
+from tutor.agent.events import event, question_event
+from tutor.agent.routing import Decision, parse_command, route_input
+from tutor.agent.state import Route, TutorState
+from tutor.agent.tools import run_compute
+from tutor.backends.base import ChatBackend, ChatMessage
+from tutor.corpus.model import Corpus, Question
+from tutor.errors import TutorError
+from tutor.grading import grade
+
+HINT_PENALTY = 0.25  # each hint used takes this share off the credit recorded for the question
+MAX_HINTS = 3
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    attempt_key: str
+    session_id: str
+    question: Question
+    answer: str
+    verdict: str
+    score: float
+    flags: tuple[str, ...]
+    credit: float
+    hints_used: int
+    seconds: float
+
+
+@dataclass
+class AgentDeps:
+    """What the graph needs from the layers around it, injected so tests can use fakes and a tiny corpus.
+
+    ``backend`` and ``retriever`` return None while the model or index is still loading; nodes then fall back to
+    deterministic text (grader feedback, reference answer) instead of waiting.
+    """
+
+    corpus: Corpus
+    record_attempt: Callable[[AttemptRecord], None]
+    pick_next: Callable[[TutorState], tuple[str | None, str]]  # -> (question id or None when done, due label)
+    backend: Callable[[], ChatBackend | None] = lambda: None
+    retriever: Callable[[], Any] = lambda: None
+    progress_summary: Callable[[], dict[str, Any]] = lambda: {}
+    grading_mode: str = "fast"
+    max_tokens: int = 256
+    temperature: float = 0.2
+    questions: dict[str, Question] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.questions = {q.id: q for q in self.corpus.questions}
+
+
+def attempt_key(session_id: str, question_id: str, turn: int, answer: str) -> str:
+    """Same session, question, turn and answer -> same key: a turn replayed after a crash is recorded once."""
+    digest = hashlib.sha256(answer.encode("utf-8", "replace")).hexdigest()[:16]
+    return f"{session_id}:{question_id}:{turn}:{digest}"
+
+
+def build_graph(deps: AgentDeps, checkpointer: Any = None) -> Any:
+    """Compile the tutoring graph; tests pass an in-memory checkpointer, the app a SQLite one."""
+    g = StateGraph(TutorState)
+    nodes = _Nodes(deps)
+    g.add_node("route", nodes.route)
+    g.add_node("grade", nodes.grade)
+    g.add_node("followup", nodes.followup)
+    g.add_node("hint", nodes.hint)
+    g.add_node("reveal", nodes.reveal)
+    g.add_node("explain", nodes.explain)
+    g.add_node("compute", nodes.compute)
+    g.add_node("command", nodes.command)
+    g.add_node("next_question", nodes.next_question)
+    g.add_edge(START, "route")
+    g.add_conditional_edges("route", route_after_input)
+    g.add_conditional_edges("grade", advance_after_grade)
+    g.add_conditional_edges("command", advance_after_command)
+    g.add_edge("reveal", "next_question")
+    for terminal in ("followup", "hint", "explain", "compute", "next_question"):
+        g.add_edge(terminal, END)
+    return g.compile(checkpointer=checkpointer)
+
+
+RouteTarget = Literal["grade", "followup", "hint", "reveal", "next_question", "explain", "compute", "command"]
+
+
+def route_after_input(state: TutorState) -> RouteTarget:
+    route = state.get("route")
+    table: dict[Route, RouteTarget] = {
+        "answer": "grade",
+        "followup": "followup",
+        "hint": "hint",
+        "reveal": "reveal",
+        "skip": "next_question",
+        "start": "next_question",
+        "explain": "explain",
+        "compute": "compute",
+        "command": "command",
+    }
+    if route not in table:
+        raise ValueError(f"route node produced an unexpected route: {route!r}")
+    return table[route]
+
+
+def advance_after_grade(state: TutorState) -> Literal["next_question", "__end__"]:
+    if "question_id" not in state:
+        raise ValueError("grade finished without a current question in state")
+    return "next_question" if state.get("question_id") is None else END
+
+
+def advance_after_command(state: TutorState) -> Literal["next_question", "__end__"]:
+    if state.get("done"):
+        return END
+    return "next_question" if state.get("question_id") is None else END
+
+
+class _Nodes:
+    def __init__(self, deps: AgentDeps) -> None:
+        self.deps = deps
+
+    # Helpers -------------------------------------------------------------------------------------------
+    def _question(self, state: TutorState) -> Question | None:
+        qid = state.get("question_id")
+        return self.deps.questions.get(qid) if qid else None
+
+    def _stream_text(self, prompt: str, fallback: str) -> str:
+        """Stream a model reply as token events; without a model, emit the deterministic fallback as one token."""
+        write = get_stream_writer()
+        backend = self.deps.backend()
+        if backend is None:
+            write(event("token", text=fallback))
+            return fallback
+        messages: list[ChatMessage] = [{"role": "system", "content": prompts.SYSTEM}, {"role": "user", "content": prompt}]
+        parts: list[str] = []
+        try:
+            for piece in backend.stream(messages, max_tokens=self.deps.max_tokens, temperature=self.deps.temperature):
+                parts.append(piece)
+                write(event("token", text=piece))
+        except TutorError as exc:
+            write(event("error", message=exc.user_message()))
+            write(event("token", text=fallback))
+            return fallback
+        return "".join(parts)
+
+    def _classify(self, question: Question) -> Callable[[str], Decision] | None:
+        backend = self.deps.backend()
+        if backend is None:
+            return None
+
+        def classify(text: str) -> Decision:
+            schema = {"type": "object", "properties": {"kind": {"enum": ["ANSWER", "FOLLOWUP"]}}, "required": ["kind"]}
+            prompt = prompts.CLASSIFY.format(question=question.question, text=text[:500])
+            try:
+                obj = backend.complete_json([{"role": "user", "content": prompt}], schema, max_tokens=12)
+            except TutorError:
+                return "answer"
+            return "followup" if obj.get("kind") == "FOLLOWUP" else "answer"
+
+        return classify
+
+    # Nodes ---------------------------------------------------------------------------------------------
+    def route(self, state: TutorState) -> dict[str, Any]:
+        text = state.get("input", "")
+        question = self._question(state)
+        if text == "" and question is None:
+            route: Route = "start"
+        else:
+            route = route_input(
+                text, has_question=question is not None, classify=self._classify(question) if question else None
+            )
+        if route == "hint" and state.get("mode") == "exam":
+            get_stream_writer()(event("info", message="No hints in exam mode."))
+            route = "command"
+            return {"route": route, "input": "/noop", "turn": state.get("turn", 0) + 1}
+        return {"route": route, "turn": state.get("turn", 0) + 1}
+
+    def grade(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        question = self._question(state)
+        if question is None:
+            raise ValueError("grade node reached without a current question")
+        answer = state.get("input", "")
+        result = grade(
+            question.question,
+            question.answer,
+            answer,
+            key_points=list(question.key_points),
+            misconceptions=list(question.misconceptions),
+            expected=question.expected,
+            tolerance=question.tolerance,
+            mode=self.deps.grading_mode,
+            backend=self.deps.backend() if self.deps.grading_mode != "fast" else None,
+        )
+        hints = state.get("hint_level", 0)
+        credit = round(result.score * max(0.0, 1 - HINT_PENALTY * hints), 3)
+        seconds = max(0.0, time.time() - state.get("asked_at", time.time()))
+        self.deps.record_attempt(
+            AttemptRecord(
+                attempt_key(state["session_id"], question.id, state.get("turn", 0), answer),
+                state["session_id"],
+                question,
+                answer,
+                result.verdict,
+                result.score,
+                tuple(result.flags),
+                credit,
+                hints,
+                seconds,
+            )
+        )
+        write(
+            event(
+                "grade",
+                question_id=question.id,
+                verdict=result.verdict,
+                score=round(result.score, 3),
+                credit=credit,
+                hints_used=hints,
+                matched=list(result.matched),
+                missing=list(result.missing),
+                misconceptions=list(result.misconceptions),
+                flags=list(result.flags),
+                confidence=round(result.confidence, 3),
+                feedback=result.feedback,
+                reference=question.answer,
+            )
+        )
+        mode = state.get("mode")
+        if mode in ("exam", "diagnostic"):
+            results = [*state.get("exam_results", []), {"question_id": question.id, "verdict": result.verdict,
+                                                        "score": result.score}]
+            return {"question_id": None, "exam_results": results}
+        prompt = prompts.FEEDBACK.format(
+            question=question.question,
+            verdict=result.verdict,
+            score=result.score,
+            matched=prompts.bullet_list(result.matched),
+            missing=prompts.bullet_list(result.missing),
+            misconceptions=prompts.bullet_list(result.misconceptions),
+            reference=question.answer[:600],
+        )
+        self._stream_text(prompt, result.feedback)
+        return {"question_id": None if result.verdict == "correct" else question.id}
+
+    def followup(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        retriever = self.deps.retriever()
+        question = self._question(state)
+        text = state.get("input", "")
+        if retriever is None:
+            write(event("error", message="The search index is still loading or missing; run `tutor index build`."))
+            return {}
+        from tutor.retrieval.answer import answer_question
+
+        topic = question.topic if question else state.get("topic")
+        reply = answer_question(
+            retriever,
+            self.deps.backend(),
+            text,
+            topic=None,
+            prefer_topic=topic,
+            on_token=lambda piece: write(event("token", text=piece)),
+        )
+        write(event("answer", text=reply.text, citations=[c.as_dict() for c in reply.citations], found=reply.found))
+        return {}
+
+    def hint(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        question = self._question(state)
+        if question is None:
+            raise ValueError("hint node reached without a current question")
+        level = state.get("hint_level", 0)
+        if level >= MAX_HINTS:
+            write(event("info", message="That was the last hint. Try an answer, or /reveal to see the reference."))
+            return {}
+        level += 1
+        write(event("hint", level=level, text=hint_text(question, level), penalty=HINT_PENALTY * level))
+        return {"hint_level": level}
+
+    def reveal(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        question = self._question(state)
+        if question is None:
+            raise ValueError("reveal node reached without a current question")
+        if state.get("mode") == "exam":
+            write(event("info", message="The answers are shown in the report at the end of the exam."))
+            return {}
+        self.deps.record_attempt(
+            AttemptRecord(
+                attempt_key(state["session_id"], question.id, state.get("turn", 0), "/reveal"),
+                state["session_id"],
+                question,
+                "",
+                "incorrect",
+                0.0,
+                ("revealed",),
+                0.0,
+                state.get("hint_level", 0),
+                max(0.0, time.time() - state.get("asked_at", time.time())),
+            )
+        )
+        write(event("reveal", question_id=question.id, answer=question.answer, key_points=list(question.key_points)))
+        return {"question_id": None}
+
+    def explain(self, state: TutorState) -> dict[str, Any]:
+        question = self._question(state)
+        if question is None:
+            raise ValueError("explain node reached without a current question")
+        prompt = prompts.EXPLAIN.format(question=question.question, reference=question.answer[:800])
+        text = self._stream_text(prompt, question.answer)
+        get_stream_writer()(event("answer", text=text, citations=[], found=True))
+        return {}
+
+    def compute(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        text = state.get("input", "")
+        if text.startswith("/compute"):
+            text = text[len("/compute") :].strip() or "compute"
+        outcome = run_compute(text, self._question(state), self.deps.backend(), prompts.SYSTEM)
+        if outcome.error:
+            write(event("error", message=outcome.error))
+        else:
+            write(event("tool", name=outcome.name, args=outcome.args, result=outcome.result))
+        return {}
+
+    def command(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        name, arg = parse_command(state.get("input", ""))
+        if name == "/noop":
+            return {}
+        if name == "/quit":
+            write(event("info", message="Progress saved. See you next time."))
+            return {"done": True}
+        if name in ("/next", "/skip"):
+            return {"question_id": None}
+        if name == "/topic":
+            topics = {t.topic for t in self.deps.corpus.topics}
+            if arg not in topics:
+                write(event("error", message=f"unknown topic {arg!r}; topics: {', '.join(sorted(topics))}"))
+                return {}
+            write(event("info", message=f"Switched to topic {arg}."))
+            return {"topic": arg, "question_id": None, "mode": "learn"}
+        if name == "/progress":
+            write(event("info", message="progress", progress=self.deps.progress_summary()))
+            return {}
+        if name in ("/hint", "/reveal", "/explain", "/compute"):
+            raise ValueError(f"{name} must be routed to its own node, not to command")
+        write(event("info", message="Commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit"))
+        return {}
+
+    def next_question(self, state: TutorState) -> dict[str, Any]:
+        write = get_stream_writer()
+        qid, due = self.deps.pick_next(state)
+        if qid is None:
+            results = state.get("exam_results", [])
+            if results:
+                correct = sum(1 for r in results if r["verdict"] == "correct")
+                write(event("report", results=results, correct=correct, total=len(results)))
+            write(event("info", message="No more questions in this session."))
+            return {"question_id": None, "done": True}
+        question = self.deps.questions[qid]
+        queue = state.get("queue") or []
+        number = len(state.get("asked", [])) + 1
+        write(question_event(question, due=due, number=number, total=len(queue) or None))
+        return {
+            "question_id": qid,
+            "hint_level": 0,
+            "asked_at": time.time(),
+            "asked": [*state.get("asked", []), qid],
+        }
+
+
+def hint_text(question: Question, level: int) -> str:
+    """Three rungs built from the authored key points: a nudge, the key idea, then nearly the whole answer."""
+    points = list(question.key_points) or [question.answer]
+    if level == 1:
+        words = [w for w in points[0].split() if len(w) > 3][:4]
+        return f"Think about: {', '.join(words)}…" if words else "Think about the main mechanism involved."
+    if level == 2:
+        return f"Key idea: {points[0]}"
+    return "Nearly there. A full answer covers: " + " ".join(f"({i}) {p}" for i, p in enumerate(points[:-1] or points, 1))

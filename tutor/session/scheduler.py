@@ -1,0 +1,87 @@
+"""Spaced repetition (FSRS via py-fsrs) and which question comes next."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime
+
+from fsrs import Card, Rating, Scheduler
+
+from tutor.corpus.model import Corpus, Question
+from tutor.session.store import ProgressStore, now_utc
+
+# A correct answer this fast, with no hints, is rated Easy.
+FAST_CORRECT_SECONDS = 30.0
+EXAM_LENGTH = 10
+_SCHEDULER = Scheduler(enable_fuzzing=False)
+
+
+def rating_for(verdict: str, *, seconds: float, hints_used: int) -> Rating:
+    """incorrect -> Again, partial -> Hard, correct -> Good, fast correct -> Easy; hints cap a correct at Hard."""
+    if verdict == "incorrect":
+        return Rating.Again
+    if verdict == "partial":
+        return Rating.Hard
+    if verdict != "correct":
+        raise ValueError(f"unknown verdict {verdict!r}")
+    if hints_used:
+        return Rating.Hard
+    return Rating.Easy if seconds <= FAST_CORRECT_SECONDS else Rating.Good
+
+
+def review(card_json: str | None, rating: Rating, at: datetime | None = None) -> tuple[str, datetime]:
+    """The question's card after this review, as JSON, and when it is next due."""
+    card = Card.from_dict(json.loads(card_json)) if card_json else Card()
+    card, _log = _SCHEDULER.review_card(card, rating, review_datetime=at or now_utc())
+    return json.dumps(card.to_dict()), card.due
+
+
+class QuestionPicker:
+    def __init__(self, corpus: Corpus, store: ProgressStore) -> None:
+        self.corpus = corpus
+        self.store = store
+        self.by_id = {q.id: q for q in corpus.questions}
+        self.by_topic: dict[str, list[Question]] = {}
+        for q in corpus.questions:
+            self.by_topic.setdefault(q.topic, []).append(q)
+        for qs in self.by_topic.values():
+            qs.sort(key=lambda q: (q.difficulty, q.id))
+
+    def plan(self, mode: str, topic: str | None, seed: str) -> list[str]:
+        """A fixed question list for diagnostic (one easy question per topic) and exam (a random sample)."""
+        if mode == "diagnostic":
+            return [qs[0].id for t, qs in sorted(self.by_topic.items()) if qs]
+        if mode == "exam":
+            pool = self.by_topic.get(topic, []) if topic else list(self.by_id.values())
+            pool = [q for q in pool if q.kind != "code"]
+            rng = random.Random(seed)
+            return [q.id for q in rng.sample(pool, min(EXAM_LENGTH, len(pool)))]
+        return []
+
+    def pick(self, mode: str, topic: str | None, asked: list[str], queue: list[str]) -> tuple[str | None, str]:
+        if mode in ("diagnostic", "exam"):
+            remaining = [q for q in queue if q not in asked]
+            return (remaining[0], "new") if remaining else (None, "")
+        recent = set(asked[-3:])
+        due = [q for q in self.store.due_question_ids(topic=topic) if q in self.by_id and q not in recent]
+        seen = self.store.seen_question_ids()
+        if mode == "learn" and topic:
+            fresh = [q.id for q in self.by_topic.get(topic, []) if q.id not in seen and q.id not in asked]
+            if fresh:
+                return fresh[0], "new"
+            return (due[0], "due") if due else (None, "")
+        if due:
+            return due[0], "due"
+        for weak_topic in self._topics_weakest_first(topic):
+            fresh = [q.id for q in self.by_topic[weak_topic] if q.id not in seen and q.id not in asked]
+            if fresh:
+                return fresh[0], "new"
+        return None, ""
+
+    def _topics_weakest_first(self, topic: str | None) -> list[str]:
+        if topic:
+            return [topic] if topic in self.by_topic else []
+        mastery = self.store.mastery()
+        # Unstudied topics sit in the middle (0.5): weak known topics first, then new ground, then strong ones.
+        return sorted(self.by_topic, key=lambda t: (mastery.get(t, 0.5), t))

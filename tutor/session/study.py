@@ -1,0 +1,181 @@
+"""A study session: the agent graph, the progress DB and the question picker wired together.
+
+``StudySession.send(text)`` runs one learner turn and yields events as the agent produces them; the TUI and the
+headless chat are both thin loops around it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from tutor.agent.events import event, question_event
+from tutor.agent.graph import AgentDeps, AttemptRecord, build_graph
+from tutor.agent.state import Mode, TutorState
+from tutor.config import Settings
+from tutor.corpus.loader import load_corpus
+from tutor.corpus.model import Corpus
+from tutor.errors import BadInput, ProgressStoreError
+from tutor.session.resources import Resources
+from tutor.session.scheduler import QuestionPicker, rating_for, review
+from tutor.session.store import Attempt, ProgressStore
+
+MAX_INPUT_CHARS = 4000
+MODES: tuple[Mode, ...] = ("review", "learn", "diagnostic", "exam")
+
+
+def clean_input(text: str) -> tuple[str, bool]:
+    """NFC-normalise, drop control characters (keeping newlines and tabs), cap the length; report truncation."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    truncated = len(text) > MAX_INPUT_CHARS
+    return text[:MAX_INPUT_CHARS].strip(), truncated
+
+
+def open_checkpointer(settings: Settings) -> Any:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path = settings.home / "checkpoints.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        saver = SqliteSaver(conn)
+        saver.setup()
+    except sqlite3.DatabaseError as exc:
+        raise ProgressStoreError(f"session checkpoint file {path} is unreadable: {exc}") from exc
+    return saver
+
+
+class StudySession:
+    def __init__(
+        self,
+        settings: Settings,
+        resources: Resources,
+        *,
+        mode: Mode = "review",
+        topic: str | None = None,
+        corpus: Corpus | None = None,
+        store: ProgressStore | None = None,
+        checkpointer: Any = None,
+        resume: bool = True,
+    ) -> None:
+        if mode not in MODES:
+            raise BadInput(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        self.settings = settings
+        self.resources = resources
+        self.corpus = corpus or load_corpus(settings.corpus_dir)
+        topics = {t.topic for t in self.corpus.topics}
+        if topic is not None and topic not in topics:
+            raise BadInput(f"unknown topic {topic!r}", hint=f"topics: {', '.join(sorted(topics))}")
+        self.store = store or ProgressStore(settings.db_path)
+        self.picker = QuestionPicker(self.corpus, self.store)
+        self.mode: Mode = mode
+        self.topic = topic
+        existing = self.store.open_session(mode) if resume else None
+        self.session_id = existing or uuid.uuid4().hex[:12]
+        self.resumed = existing is not None
+        self.store.start_session(self.session_id, mode, topic)
+        self.deps = AgentDeps(
+            corpus=self.corpus,
+            record_attempt=self._record,
+            pick_next=self._pick,
+            backend=resources.backend,
+            retriever=resources.retriever,
+            progress_summary=self.progress,
+            grading_mode=settings.grading_mode,
+            max_tokens=min(settings.max_tokens, 256),
+            temperature=settings.temperature,
+        )
+        self.graph = build_graph(self.deps, checkpointer if checkpointer is not None else open_checkpointer(settings))
+        self.config = {"configurable": {"thread_id": self.session_id}}
+
+    # Wiring for the agent ------------------------------------------------------------------------------
+    def _record(self, rec: AttemptRecord) -> None:
+        rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
+        card_json, due = review(self.store.card(rec.question.id), rating)
+        self.store.record_attempt(
+            Attempt(
+                attempt_key=rec.attempt_key,
+                session_id=rec.session_id,
+                question_id=rec.question.id,
+                topic=rec.question.topic,
+                answer=rec.answer,
+                verdict=rec.verdict,
+                score=rec.score,
+                credit=rec.credit,
+                hints_used=rec.hints_used,
+                flags=rec.flags,
+                seconds=rec.seconds,
+            ),
+            card_json,
+            due,
+        )
+
+    def _pick(self, state: TutorState) -> tuple[str | None, str]:
+        return self.picker.pick(
+            state.get("mode", self.mode), state.get("topic"), state.get("asked", []), state.get("queue", [])
+        )
+
+    # Public API ----------------------------------------------------------------------------------------
+    @property
+    def state(self) -> TutorState:
+        return self.graph.get_state(self.config).values  # type: ignore[no-any-return]
+
+    @property
+    def current_question(self) -> Any:
+        qid = self.state.get("question_id")
+        return self.deps.questions.get(qid) if qid else None
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.state.get("done"))
+
+    def start(self) -> Iterator[dict[str, Any]]:
+        """Show the current question when resuming, else plan the session and ask the first question."""
+        if self.resumed and self.state and not self.finished:
+            yield event("info", message=f"Resuming session {self.session_id}.")
+            if self.current_question is not None:
+                yield question_event(self.current_question, due="resumed")
+            else:
+                yield from self._run({"input": ""})
+            return
+        initial: TutorState = {
+            "session_id": self.session_id,
+            "mode": self.mode,
+            "topic": self.topic,
+            "input": "",
+            "turn": 0,
+            "question_id": None,
+            "hint_level": 0,
+            "queue": self.picker.plan(self.mode, self.topic, self.session_id),
+            "asked": [],
+            "exam_results": [],
+            "done": False,
+        }
+        yield from self._run(initial)
+
+    def send(self, text: str) -> Iterator[dict[str, Any]]:
+        """One learner turn: route, act, and stream what the tutor says."""
+        if self.finished:
+            yield event("info", message="This session is over; start a new one.")
+            return
+        cleaned, truncated = clean_input(text)
+        if truncated:
+            yield event("info", message=f"Your answer was cut to its first {MAX_INPUT_CHARS} characters.")
+        yield from self._run({"input": cleaned})
+
+    def _run(self, update: TutorState) -> Iterator[dict[str, Any]]:
+        for chunk in self.graph.stream(update, self.config, stream_mode="custom"):
+            yield chunk
+
+    def progress(self) -> dict[str, Any]:
+        counts = {t.topic: len(t.questions) for t in self.corpus.topics}
+        return self.store.progress_report(counts)
+
+    def close(self) -> None:
+        """End the session cleanly (a later run starts a new one); a crash leaves it open to resume."""
+        self.store.end_session(self.session_id)
