@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-
-import typer
 
 
 def launch(*, model: Path | None = None, topic: str | None = None) -> None:
-    typer.echo("The study app is not built yet; use `tutor chat --plain` meanwhile.", err=True)
-    raise typer.Exit(1)
+    from tutor.config import get_settings
+    from tutor.ui.app import make_app
+
+    if model is not None:
+        os.environ["TUTOR_MODEL"] = str(model)
+        get_settings.cache_clear()
+    settings = get_settings()
+    make_app(settings, mode="learn" if topic else "review", topic=topic).run()

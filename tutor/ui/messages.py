@@ -1,0 +1,26 @@
+"""Messages workers post to the app; workers never touch widgets, the app's handlers do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class TutorEvent(Message):
+    """One agent event (question, token, grade, answer, hint, tool, info, error, reveal, report)."""
+
+    payload: dict[str, Any]
+
+
+@dataclass
+class TurnFinished(Message):
+    pass
+
+
+@dataclass
+class TurnFailed(Message):
+    message: str
+    hint: str = ""
