@@ -5,11 +5,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fsrs import Rating
 
 from tutor.errors import ProgressStoreError
 from tutor.session.scheduler import review
 from tutor.session.store import Attempt, ProgressStore, now_utc
-from fsrs import Rating
 
 
 def _attempt(key: str, verdict: str = "correct", topic: str = "lstm", qid: str = "lstm-001") -> Attempt:

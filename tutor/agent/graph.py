@@ -150,7 +150,10 @@ class _Nodes:
         if backend is None:
             write(event("token", text=fallback))
             return fallback
-        messages: list[ChatMessage] = [{"role": "system", "content": prompts.SYSTEM}, {"role": "user", "content": prompt}]
+        messages: list[ChatMessage] = [
+            {"role": "system", "content": prompts.SYSTEM},
+            {"role": "user", "content": prompt},
+        ]
         parts: list[str] = []
         try:
             for piece in backend.stream(messages, max_tokens=self.deps.max_tokens, temperature=self.deps.temperature):
@@ -247,8 +250,10 @@ class _Nodes:
         )
         mode = state.get("mode")
         if mode in ("exam", "diagnostic"):
-            results = [*state.get("exam_results", []), {"question_id": question.id, "verdict": result.verdict,
-                                                        "score": result.score}]
+            results = [
+                *state.get("exam_results", []),
+                {"question_id": question.id, "verdict": result.verdict, "score": result.score},
+            ]
             return {"question_id": None, "exam_results": results}
         prompt = prompts.FEEDBACK.format(
             question=question.question,
@@ -365,7 +370,9 @@ class _Nodes:
             return {}
         if name in ("/hint", "/reveal", "/explain", "/compute"):
             raise ValueError(f"{name} must be routed to its own node, not to command")
-        write(event("info", message="Commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit"))
+        write(
+            event("info", message="Commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit")
+        )
         return {}
 
     def next_question(self, state: TutorState) -> dict[str, Any]:
@@ -398,4 +405,6 @@ def hint_text(question: Question, level: int) -> str:
         return f"Think about: {', '.join(words)}…" if words else "Think about the main mechanism involved."
     if level == 2:
         return f"Key idea: {points[0]}"
-    return "Nearly there. A full answer covers: " + " ".join(f"({i}) {p}" for i, p in enumerate(points[:-1] or points, 1))
+    return "Nearly there. A full answer covers: " + " ".join(
+        f"({i}) {p}" for i, p in enumerate(points[:-1] or points, 1)
+    )

@@ -15,12 +15,16 @@ from tutor.agent.state import Route
 Decision = Literal["answer", "followup"]
 
 SLASH_COMMANDS = {"/next", "/hint", "/skip", "/reveal", "/topic", "/progress", "/quit", "/compute", "/explain", "/help"}
-HINT = re.compile(r"^\s*(?:(?:can i (?:get|have)|give me|i need|need) )?(?:a |another |one more )?hint\b|^\s*help\s*[.!?]*$", re.I)
+HINT = re.compile(
+    r"^\s*(?:(?:can i (?:get|have)|give me|i need|need) )?(?:a |another |one more )?hint\b|^\s*help\s*[.!?]*$", re.I
+)
 SKIP = re.compile(r"^\s*(?:skip|next question|pass)\s*[.!]*\s*$", re.I)
 REVEAL = re.compile(
     r"^\s*(?:reveal|show (?:me )?the answer|what(?:'s| is) the answer\??|i give up|tell me the answer)\b", re.I
 )
-EXPLAIN = re.compile(r"^\s*(?:explain (?:more|further|that|it)|tell me more|elaborate|go deeper|why\?)\s*[.!?]*\s*$", re.I)
+EXPLAIN = re.compile(
+    r"^\s*(?:explain (?:more|further|that|it)|tell me more|elaborate|go deeper|why\?)\s*[.!?]*\s*$", re.I
+)
 COMPUTE = re.compile(r"^\s*(?:compute|calculate|run the tool|work (?:it|this) out|show the working)\b", re.I)
 DONT_KNOW = re.compile(r"^\s*(?:i )?(?:don'?t|do not) know\b|^\s*no idea\b|^\s*idk\b", re.I)
 QUESTION_START = re.compile(
@@ -33,7 +37,9 @@ HEDGED_ANSWER = re.compile(
     r"^\s*(?:is it (?:because|that|when|due)|isn'?t it|i think|maybe|perhaps|probably|i guess|is the answer)\b", re.I
 )
 # Follow-ups about the tutor's material rather than an answer to the question.
-FOLLOWUP_CUE = re.compile(r"\b(?:can you explain|what does .* mean|what is the difference|could you|what about|how does)\b", re.I)
+FOLLOWUP_CUE = re.compile(
+    r"\b(?:can you explain|what does .* mean|what is the difference|could you|what about|how does)\b", re.I
+)
 
 
 def route_by_rules(text: str, *, has_question: bool) -> Route | None:
@@ -65,9 +71,7 @@ def route_by_rules(text: str, *, has_question: bool) -> Route | None:
     return None
 
 
-def route_input(
-    text: str, *, has_question: bool, classify: Callable[[str], Decision] | None = None
-) -> Route:
+def route_input(text: str, *, has_question: bool, classify: Callable[[str], Decision] | None = None) -> Route:
     """Rules first; the model (``classify``) decides only what the rules leave open; without it, a question."""
     decided = route_by_rules(text, has_question=has_question)
     if decided is not None:

@@ -61,9 +61,7 @@ def extract_args(text: str, tool: str) -> dict[str, Any]:
     return args
 
 
-def run_compute(
-    text: str, question: Question | None, backend: ChatBackend | None, system: str
-) -> ToolOutcome:
+def run_compute(text: str, question: Question | None, backend: ChatBackend | None, system: str) -> ToolOutcome:
     """Pick the tool and arguments for ``text``, run it, and never let a malformed call escape as a traceback."""
     named = find_named_tool(text)
     if named is None and question is not None and question.tool is not None:
@@ -74,8 +72,13 @@ def run_compute(
         if all(r in args for r in required):
             return _run(named, args)
     if backend is None:
-        return ToolOutcome(named or "?", {}, None, "the model is still loading; name the tool and its arguments, "
-                           "e.g. `compute lora_params d_in=4096 d_out=4096 rank=8`")
+        return ToolOutcome(
+            named or "?",
+            {},
+            None,
+            "the model is still loading; name the tool and its arguments, "
+            "e.g. `compute lora_params d_in=4096 d_out=4096 rank=8`",
+        )
     return _ask_model(text, backend, system)
 
 
@@ -104,8 +107,14 @@ def _ask_model(text: str, backend: ChatBackend, system: str) -> ToolOutcome:
         messages.append(
             {
                 "role": "user",
-                "content": f"The call {call.name}({json.dumps(call.arguments)}) failed: {outcome.error}. Fix the arguments.",
+                "content": f"The call {call.name}({json.dumps(call.arguments)}) failed: {outcome.error}. "
+                "Fix the arguments.",
             }
         )
-    return ToolOutcome("?", {}, None, f"could not compute that: {last_error}. Try `/compute TOOL {{json args}}`; "
-                       "`tutor tool list` shows every tool and an example.")
+    return ToolOutcome(
+        "?",
+        {},
+        None,
+        f"could not compute that: {last_error}. Try `/compute TOOL {{json args}}`; "
+        "`tutor tool list` shows every tool and an example.",
+    )

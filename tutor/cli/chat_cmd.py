@@ -15,13 +15,19 @@ def register(app: typer.Typer) -> None:
 
 
 def chat_cmd(
-    plain: Annotated[bool, typer.Option("--plain", help="Plain line-based mode (the only mode; kept for scripts).")] = True,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain line-based mode (the only mode; kept for scripts).")
+    ] = True,
     topic: Annotated[str | None, typer.Option("--topic", help="Study this topic (implies --mode learn).")] = None,
     mode: Annotated[str, typer.Option("--mode", help="review | learn | diagnostic | exam")] = "review",
     json_out: Annotated[bool, typer.Option("--json", help="One JSON event per line.")] = False,
-    new: Annotated[bool, typer.Option("--new", help="Start a new session instead of resuming an unfinished one.")] = False,
+    new: Annotated[
+        bool, typer.Option("--new", help="Start a new session instead of resuming an unfinished one.")
+    ] = False,
 ) -> None:
-    """Slash commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit. End of input saves and exits."""
+    """Slash commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit.
+
+    End of input saves and exits."""
     from tutor.config import get_settings
     from tutor.session.resources import Resources
     from tutor.session.study import StudySession

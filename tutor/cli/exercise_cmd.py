@@ -26,7 +26,9 @@ def exercise_cmd(
     from tutor.exercises.runner import get_exercise, grade_submission
 
     if list_all or name is None:
-        rows = [{"name": e.name, "topic": e.topic, "signature": e.signature, "task": e.task} for e in EXERCISES.values()]
+        rows = [
+            {"name": e.name, "topic": e.topic, "signature": e.signature, "task": e.task} for e in EXERCISES.values()
+        ]
         if json_out:
             typer.echo(json.dumps({"exercises": rows}, indent=2))
         else:
@@ -60,7 +62,10 @@ def exercise_cmd(
             mark = "✓" if case["passed"] else "✗"
             typer.echo(f"  {mark} {case['case']}")
             if not case["passed"]:
-                typer.echo(f"      input:    {case['input']}\n      expected: {case['expected']}\n      got:      {case['got']}")
+                typer.echo(
+                    f"      input:    {case['input']}\n      expected: {case['expected']}\n"
+                    f"      got:      {case['got']}"
+                )
                 if case["error"]:
                     typer.echo(f"      ({case['error']})")
         if result.hint:

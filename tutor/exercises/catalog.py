@@ -133,11 +133,16 @@ def _attention_cases() -> list[Case]:
     tril = np.tril(np.ones((n, n)))
     return [
         {"args": [r.normal(size=(n, d)), r.normal(size=(n, d)), r.normal(size=(n, d))], "label": "4 tokens, d=8"},
-        {"args": [r.normal(size=(n, d)), r.normal(size=(n, d)), r.normal(size=(n, d))], "kwargs": {"mask": tril},
-         "label": "causal mask (1 = may attend)"},
+        {
+            "args": [r.normal(size=(n, d)), r.normal(size=(n, d)), r.normal(size=(n, d))],
+            "kwargs": {"mask": tril},
+            "label": "causal mask (1 = may attend)",
+        },
         {"args": [r.normal(size=(1, 2)), r.normal(size=(1, 2)), r.normal(size=(1, 3))], "label": "one token"},
-        {"args": [30 * r.normal(size=(3, 4)), 30 * r.normal(size=(3, 4)), r.normal(size=(3, 4))],
-         "label": "large scores (stability)"},
+        {
+            "args": [30 * r.normal(size=(3, 4)), 30 * r.normal(size=(3, 4)), r.normal(size=(3, 4))],
+            "label": "large scores (stability)",
+        },
     ]
 
 
@@ -240,29 +245,68 @@ def _kv_cases() -> list[Case]:
     ]
 
 
-def _kv_ref(n_layers: int, n_kv_heads: int, head_dim: int, seq_len: int, batch: int = 1, bytes_per_value: int = 2) -> Any:
-    return _tool("kv_cache_bytes", "bytes", n_layers=n_layers, n_kv_heads=n_kv_heads, head_dim=head_dim,
-                 seq_len=seq_len, batch=batch, bytes_per_value=bytes_per_value)
+def _kv_ref(
+    n_layers: int, n_kv_heads: int, head_dim: int, seq_len: int, batch: int = 1, bytes_per_value: int = 2
+) -> Any:
+    return _tool(
+        "kv_cache_bytes",
+        "bytes",
+        n_layers=n_layers,
+        n_kv_heads=n_kv_heads,
+        head_dim=head_dim,
+        seq_len=seq_len,
+        batch=batch,
+        bytes_per_value=bytes_per_value,
+    )
 
 
 def _lstm_cases() -> list[Case]:
     r = _rng(6)
     d, h = 3, 2
     return [
-        {"args": [r.normal(size=d), np.zeros(h), np.zeros(h), r.normal(size=(4 * h, d)), r.normal(size=(4 * h, h)),
-                  r.normal(size=4 * h)], "label": "zero initial state"},
-        {"args": [r.normal(size=d), r.normal(size=h), r.normal(size=h), r.normal(size=(4 * h, d)),
-                  r.normal(size=(4 * h, h)), np.zeros(4 * h)], "label": "non-zero state"},
+        {
+            "args": [
+                r.normal(size=d),
+                np.zeros(h),
+                np.zeros(h),
+                r.normal(size=(4 * h, d)),
+                r.normal(size=(4 * h, h)),
+                r.normal(size=4 * h),
+            ],
+            "label": "zero initial state",
+        },
+        {
+            "args": [
+                r.normal(size=d),
+                r.normal(size=h),
+                r.normal(size=h),
+                r.normal(size=(4 * h, d)),
+                r.normal(size=(4 * h, h)),
+                np.zeros(4 * h),
+            ],
+            "label": "non-zero state",
+        },
     ]
 
 
 def _lstm_ref(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray) -> Any:
-    out = run_tool("lstm_step", {"x": x.tolist(), "h_prev": h.tolist(), "c_prev": c.tolist(), "W_ih": W_ih.tolist(),
-                                 "W_hh": W_hh.tolist(), "b_ih": b.tolist()})
+    out = run_tool(
+        "lstm_step",
+        {
+            "x": x.tolist(),
+            "h_prev": h.tolist(),
+            "c_prev": c.tolist(),
+            "W_ih": W_ih.tolist(),
+            "W_hh": W_hh.tolist(),
+            "b_ih": b.tolist(),
+        },
+    )
     return np.concatenate([np.asarray(out["h"]), np.asarray(out["c"])])
 
 
-def _lstm_tanh_output(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray) -> Any:
+def _lstm_tanh_output(
+    x: np.ndarray, h: np.ndarray, c: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray, b: np.ndarray
+) -> Any:
     z = W_ih @ x + W_hh @ h + b
     i, f, g, o = np.split(z, 4)
     sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
@@ -299,8 +343,9 @@ def _alpha_bar_cases() -> list[Case]:
 
 
 def _alpha_bar_ref(t: list[int], beta_start: float = 1e-4, beta_end: float = 0.02, num_steps: int = 1000) -> Any:
-    return _tool("ddpm_forward", "alpha_bar", x0=[0.0], t=list(t), beta_start=beta_start, beta_end=beta_end,
-                 num_steps=num_steps)
+    return _tool(
+        "ddpm_forward", "alpha_bar", x0=[0.0], t=list(t), beta_start=beta_start, beta_end=beta_end, num_steps=num_steps
+    )
 
 
 def _alpha_bar_off_by_one(t: list[int], beta_start: float = 1e-4, beta_end: float = 0.02, num_steps: int = 1000) -> Any:
@@ -341,8 +386,11 @@ def _minimax_ref(board: str) -> Any:
 
 
 def _pe_cases() -> list[Case]:
-    return [{"args": [4, 6], "label": "4 positions, d=6"}, {"args": [1, 2], "label": "one position"},
-            {"args": [3, 8], "label": "3 positions, d=8"}]
+    return [
+        {"args": [4, 6], "label": "4 positions, d=6"},
+        {"args": [1, 2], "label": "one position"},
+        {"args": [3, 8], "label": "3 positions, d=8"},
+    ]
 
 
 def _pe_ref(seq_len: int, d_model: int) -> Any:
@@ -367,16 +415,19 @@ def _adam_ref(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
     return _tool("adam_step", "param", param=param, grad=grad, m=m, v=v, t=t, lr=lr)
 
 
-def _adam_no_bias_correction(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
-                             lr: float = 1e-3) -> Any:
+def _adam_no_bias_correction(
+    param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float = 1e-3
+) -> Any:
     m2 = 0.9 * m + 0.1 * grad
     v2 = 0.999 * v + 0.001 * grad**2
     return param - lr * m2 / (np.sqrt(v2) + 1e-8)
 
 
 def _lora_cases() -> list[Case]:
-    return [{"args": [4096, 4096, 8], "label": "one 4096x4096 matrix"},
-            {"args": [4096, 11008, 16], "kwargs": {"n_matrices": 3}, "label": "three MLP-sized matrices"}]
+    return [
+        {"args": [4096, 4096, 8], "label": "one 4096x4096 matrix"},
+        {"args": [4096, 11008, 16], "kwargs": {"n_matrices": 3}, "label": "three MLP-sized matrices"},
+    ]
 
 
 def _lora_ref(d_in: int, d_out: int, rank: int, n_matrices: int = 1) -> Any:
@@ -409,88 +460,234 @@ def _silu_ref(x: np.ndarray) -> Any:
 EXERCISES: dict[str, Exercise] = {
     e.name: e
     for e in [
-        Exercise("softmax", "losses", "softmax", "softmax(x, axis=-1)",
-                 "Return softmax probabilities of the array x along `axis`; it must not overflow for large inputs.",
-                 _softmax_cases, _softmax_ref,
-                 {"Subtract the max along the axis before exp (log-sum-exp trick): large inputs overflow.": _softmax_naive,
-                  "Normalise along `axis` with keepdims=True, not over the whole array.": _softmax_wrong_axis}),
-        Exercise("layer_norm", "normalization", "layer_norm", "layer_norm(x, gamma, beta, eps=1e-5)",
-                 "Normalise x over its last (feature) axis, then scale by gamma and shift by beta.",
-                 _ln_cases, _ln_ref,
-                 {"LayerNorm normalises over the last (feature) axis, not over the batch (axis 0).": _ln_batch_axis,
-                  "Add eps to the variance inside the square root: (x-mu)/sqrt(var+eps).": _ln_std_eps}, rtol=1e-4),
-        Exercise("rms_norm", "normalization", "rms_norm", "rms_norm(x, gamma, eps=1e-6)",
-                 "RMSNorm over the last axis: x / sqrt(mean(x**2) + eps) * gamma (no mean subtraction).",
-                 _rms_cases, lambda x, gamma, eps=1e-6: _tool("rms_norm", "y", x=x, gamma=gamma, eps=eps),
-                 {"RMSNorm does not subtract the mean; that is LayerNorm.": _rms_mean_subtracted}, rtol=1e-4),
-        Exercise("batch_norm", "normalization", "batch_norm", "batch_norm(x, gamma, beta, eps=1e-5)",
-                 "Training-mode BatchNorm of x with shape (batch, features): statistics over axis 0.",
-                 _bn_cases, lambda x, gamma, beta, eps=1e-5: _tool("batch_norm", "y", x=x, gamma=gamma, beta=beta, eps=eps),
-                 {"BatchNorm's statistics are per feature over the batch (axis 0), not per example.": _bn_feature_axis},
-                 rtol=1e-4),
-        Exercise("attention", "attention", "attention", "attention(q, k, v, mask=None)",
-                 "Scaled dot-product attention; q, k: (n, d), v: (n, d_v); mask (n, n) has 1 where attention is "
-                 "allowed. Return the output array (n, d_v).",
-                 _attention_cases, _attention_ref,
-                 {"Scale the scores by 1/sqrt(d_k) before the softmax.": _attention_unscaled,
-                  "The softmax runs over the keys (last axis, each row sums to 1).": _attention_softmax_wrong_axis,
-                  "The mask marks allowed positions with 1: blocked ones (0) get -inf before the softmax.":
-                      _attention_mask_inverted}, rtol=1e-4),
-        Exercise("causal_mask", "transformer", "causal_mask", "causal_mask(n)",
-                 "Return an (n, n) array of 0/1 with 1 where position i may attend to position j (j <= i).",
-                 _mask_cases, lambda n: _tool("causal_mask", "mask", n=n),
-                 {"A causal mask is lower-triangular (np.tril): each token sees itself and the past.":
-                      lambda n: np.triu(np.ones((n, n)))}),
-        Exercise("gelu", "activations", "gelu", "gelu(x)",
-                 "Exact GELU: x * Phi(x) with Phi the standard normal CDF (use math.erf).",
-                 _act_cases, _gelu_ref, {"That is the tanh approximation; the exact GELU uses erf.": _gelu_tanh},
-                 rtol=1e-6),
-        Exercise("silu", "activations", "silu", "silu(x)", "SiLU / swish: x * sigmoid(x), stable for large |x|.",
-                 _act_cases, _silu_ref, {"SiLU multiplies by sigmoid(x); plain sigmoid is missing the x.":
-                                         lambda x: 1 / (1 + np.exp(-x))}),
-        Exercise("cross_entropy", "losses", "cross_entropy", "cross_entropy(logits, targets)",
-                 "Mean cross-entropy of logits (n, classes) against integer targets; stable for large logits.",
-                 _ce_cases, _ce_ref, {"Take the mean over examples, not the sum.": _ce_sum}, rtol=1e-6),
-        Exercise("top_p", "decoding", "top_p_filter", "top_p_filter(probs, p)",
-                 "Nucleus filtering: keep the smallest set of most probable tokens whose total probability is at "
-                 "least p, zero the rest, renormalise. Return the new distribution (same length).",
-                 _top_p_cases, _top_p_ref,
-                 {"Include the token that crosses p: keep tokens until the cumulative sum reaches p.": _top_p_exclusive}),
-        Exercise("kv_cache", "llm", "kv_cache_bytes", "kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, "
-                 "bytes_per_value=2)", "Bytes of the KV cache: keys and values for every layer, KV head and position.",
-                 _kv_cases, _kv_ref, {"Count both K and V (a factor of 2).": lambda *a, **k: _kv_ref(*a, **k) // 2}),
-        Exercise("lora_params", "finetuning", "lora_params", "lora_params(d_in, d_out, rank, n_matrices=1)",
-                 "Trainable parameters LoRA adds: A (rank x d_in) and B (d_out x rank) per adapted matrix.",
-                 _lora_cases, _lora_ref, {"LoRA stores two thin matrices, r*(d_in+d_out), not r*d_in*d_out.": _lora_full}),
-        Exercise("lstm_step", "lstm", "lstm_step", "lstm_step(x, h, c, W_ih, W_hh, b)",
-                 "One LSTM step (PyTorch layout: gates i, f, g, o stacked in W_ih (4H, D), W_hh (4H, H), b (4H)). "
-                 "Return np.concatenate([h_new, c_new]).",
-                 _lstm_cases, _lstm_ref, {"h_t = o * tanh(c_t): apply tanh to the new cell state.": _lstm_tanh_output},
-                 rtol=1e-5),
-        Exercise("gcn_layer", "gnn", "gcn_layer", "gcn_layer(adjacency, features, weight)",
-                 "One GCN layer without nonlinearity: D^-1/2 (A + I) D^-1/2 X W, with D the degree matrix of A + I.",
-                 _gcn_cases, _gcn_ref, {"Add self-loops (A + I) before normalising.": _gcn_no_self_loops}),
-        Exercise("alpha_bar", "diffusion", "alpha_bar", "alpha_bar(t, beta_start=1e-4, beta_end=0.02, num_steps=1000)",
-                 "For a linear beta schedule, return [alpha_bar_t for t in t] where alpha_bar_t = prod_{s<=t}(1-beta_s) "
-                 "and t is 1-based.",
-                 _alpha_bar_cases, _alpha_bar_ref, {"t is 1-based: the product includes beta_t itself.": _alpha_bar_off_by_one}),
-        Exercise("regret_matching", "cfr", "regret_matching", "regret_matching(regrets)",
-                 "CFR's regret matching: a strategy proportional to positive cumulative regrets; uniform if none.",
-                 _regret_cases, _regret_ref, {"Clip negative regrets to zero; do not use absolute values.": _regret_abs}),
-        Exercise("minimax", "game_search", "minimax_value", "minimax_value(board)",
-                 "Value of a tic-tac-toe position under perfect play (+1 X wins, 0 draw, -1 O wins). board is a "
-                 "9-character string of 'X', 'O', '.', row by row; X moves first, so the side to move follows from "
-                 "the counts.",
-                 _minimax_cases, _minimax_ref),
-        Exercise("positional_encoding", "transformer", "positional_encoding", "positional_encoding(seq_len, d_model)",
-                 "Sinusoidal encodings: PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(same angle).",
-                 _pe_cases, _pe_ref, {"Pairs share one frequency: use 2i/d for both columns 2i and 2i+1.":
-                                      _pe_interleave_wrong}),
-        Exercise("adam_step", "optimizers", "adam_step", "adam_step(param, grad, m, v, t, lr=1e-3)",
-                 "One Adam update (beta1=0.9, beta2=0.999, eps=1e-8) with bias correction; return the new param.",
-                 _adam_cases, _adam_ref, {"Divide m and v by (1 - beta^t) (bias correction).": _adam_no_bias_correction}),
-        Exercise("gp_mean", "gaussian_processes", "gp_mean", "gp_mean(x_train, y_train, x_test, noise=0.0)",
-                 "Posterior mean of a zero-mean GP with an RBF kernel (length scale 1, variance 1) at x_test.",
-                 _gp_cases, _gp_ref),
+        Exercise(
+            "softmax",
+            "losses",
+            "softmax",
+            "softmax(x, axis=-1)",
+            "Return softmax probabilities of the array x along `axis`; it must not overflow for large inputs.",
+            _softmax_cases,
+            _softmax_ref,
+            {
+                "Subtract the max along the axis before exp (log-sum-exp trick): large inputs overflow.": (
+                    _softmax_naive
+                ),
+                "Normalise along `axis` with keepdims=True, not over the whole array.": _softmax_wrong_axis,
+            },
+        ),
+        Exercise(
+            "layer_norm",
+            "normalization",
+            "layer_norm",
+            "layer_norm(x, gamma, beta, eps=1e-5)",
+            "Normalise x over its last (feature) axis, then scale by gamma and shift by beta.",
+            _ln_cases,
+            _ln_ref,
+            {
+                "LayerNorm normalises over the last (feature) axis, not over the batch (axis 0).": _ln_batch_axis,
+                "Add eps to the variance inside the square root: (x-mu)/sqrt(var+eps).": _ln_std_eps,
+            },
+            rtol=1e-4,
+        ),
+        Exercise(
+            "rms_norm",
+            "normalization",
+            "rms_norm",
+            "rms_norm(x, gamma, eps=1e-6)",
+            "RMSNorm over the last axis: x / sqrt(mean(x**2) + eps) * gamma (no mean subtraction).",
+            _rms_cases,
+            lambda x, gamma, eps=1e-6: _tool("rms_norm", "y", x=x, gamma=gamma, eps=eps),
+            {"RMSNorm does not subtract the mean; that is LayerNorm.": _rms_mean_subtracted},
+            rtol=1e-4,
+        ),
+        Exercise(
+            "batch_norm",
+            "normalization",
+            "batch_norm",
+            "batch_norm(x, gamma, beta, eps=1e-5)",
+            "Training-mode BatchNorm of x with shape (batch, features): statistics over axis 0.",
+            _bn_cases,
+            lambda x, gamma, beta, eps=1e-5: _tool("batch_norm", "y", x=x, gamma=gamma, beta=beta, eps=eps),
+            {"BatchNorm's statistics are per feature over the batch (axis 0), not per example.": _bn_feature_axis},
+            rtol=1e-4,
+        ),
+        Exercise(
+            "attention",
+            "attention",
+            "attention",
+            "attention(q, k, v, mask=None)",
+            "Scaled dot-product attention; q, k: (n, d), v: (n, d_v); mask (n, n) has 1 where attention is "
+            "allowed. Return the output array (n, d_v).",
+            _attention_cases,
+            _attention_ref,
+            {
+                "Scale the scores by 1/sqrt(d_k) before the softmax.": _attention_unscaled,
+                "The softmax runs over the keys (last axis, each row sums to 1).": _attention_softmax_wrong_axis,
+                "The mask marks allowed positions with 1: blocked ones (0) get -inf before the softmax.": (
+                    _attention_mask_inverted
+                ),
+            },
+            rtol=1e-4,
+        ),
+        Exercise(
+            "causal_mask",
+            "transformer",
+            "causal_mask",
+            "causal_mask(n)",
+            "Return an (n, n) array of 0/1 with 1 where position i may attend to position j (j <= i).",
+            _mask_cases,
+            lambda n: _tool("causal_mask", "mask", n=n),
+            {
+                "A causal mask is lower-triangular (np.tril): each token sees itself and the past.": lambda n: np.triu(
+                    np.ones((n, n))
+                )
+            },
+        ),
+        Exercise(
+            "gelu",
+            "activations",
+            "gelu",
+            "gelu(x)",
+            "Exact GELU: x * Phi(x) with Phi the standard normal CDF (use math.erf).",
+            _act_cases,
+            _gelu_ref,
+            {"That is the tanh approximation; the exact GELU uses erf.": _gelu_tanh},
+            rtol=1e-6,
+        ),
+        Exercise(
+            "silu",
+            "activations",
+            "silu",
+            "silu(x)",
+            "SiLU / swish: x * sigmoid(x), stable for large |x|.",
+            _act_cases,
+            _silu_ref,
+            {"SiLU multiplies by sigmoid(x); plain sigmoid is missing the x.": lambda x: 1 / (1 + np.exp(-x))},
+        ),
+        Exercise(
+            "cross_entropy",
+            "losses",
+            "cross_entropy",
+            "cross_entropy(logits, targets)",
+            "Mean cross-entropy of logits (n, classes) against integer targets; stable for large logits.",
+            _ce_cases,
+            _ce_ref,
+            {"Take the mean over examples, not the sum.": _ce_sum},
+            rtol=1e-6,
+        ),
+        Exercise(
+            "top_p",
+            "decoding",
+            "top_p_filter",
+            "top_p_filter(probs, p)",
+            "Nucleus filtering: keep the smallest set of most probable tokens whose total probability is at "
+            "least p, zero the rest, renormalise. Return the new distribution (same length).",
+            _top_p_cases,
+            _top_p_ref,
+            {"Include the token that crosses p: keep tokens until the cumulative sum reaches p.": _top_p_exclusive},
+        ),
+        Exercise(
+            "kv_cache",
+            "llm",
+            "kv_cache_bytes",
+            "kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_value=2)",
+            "Bytes of the KV cache: keys and values for every layer, KV head and position.",
+            _kv_cases,
+            _kv_ref,
+            {"Count both K and V (a factor of 2).": lambda *a, **k: _kv_ref(*a, **k) // 2},
+        ),
+        Exercise(
+            "lora_params",
+            "finetuning",
+            "lora_params",
+            "lora_params(d_in, d_out, rank, n_matrices=1)",
+            "Trainable parameters LoRA adds: A (rank x d_in) and B (d_out x rank) per adapted matrix.",
+            _lora_cases,
+            _lora_ref,
+            {"LoRA stores two thin matrices, r*(d_in+d_out), not r*d_in*d_out.": _lora_full},
+        ),
+        Exercise(
+            "lstm_step",
+            "lstm",
+            "lstm_step",
+            "lstm_step(x, h, c, W_ih, W_hh, b)",
+            "One LSTM step (PyTorch layout: gates i, f, g, o stacked in W_ih (4H, D), W_hh (4H, H), b (4H)). "
+            "Return np.concatenate([h_new, c_new]).",
+            _lstm_cases,
+            _lstm_ref,
+            {"h_t = o * tanh(c_t): apply tanh to the new cell state.": _lstm_tanh_output},
+            rtol=1e-5,
+        ),
+        Exercise(
+            "gcn_layer",
+            "gnn",
+            "gcn_layer",
+            "gcn_layer(adjacency, features, weight)",
+            "One GCN layer without nonlinearity: D^-1/2 (A + I) D^-1/2 X W, with D the degree matrix of A + I.",
+            _gcn_cases,
+            _gcn_ref,
+            {"Add self-loops (A + I) before normalising.": _gcn_no_self_loops},
+        ),
+        Exercise(
+            "alpha_bar",
+            "diffusion",
+            "alpha_bar",
+            "alpha_bar(t, beta_start=1e-4, beta_end=0.02, num_steps=1000)",
+            "For a linear beta schedule, return [alpha_bar_t for t in t] where alpha_bar_t = prod_{s<=t}(1-beta_s) "
+            "and t is 1-based.",
+            _alpha_bar_cases,
+            _alpha_bar_ref,
+            {"t is 1-based: the product includes beta_t itself.": _alpha_bar_off_by_one},
+        ),
+        Exercise(
+            "regret_matching",
+            "cfr",
+            "regret_matching",
+            "regret_matching(regrets)",
+            "CFR's regret matching: a strategy proportional to positive cumulative regrets; uniform if none.",
+            _regret_cases,
+            _regret_ref,
+            {"Clip negative regrets to zero; do not use absolute values.": _regret_abs},
+        ),
+        Exercise(
+            "minimax",
+            "game_search",
+            "minimax_value",
+            "minimax_value(board)",
+            "Value of a tic-tac-toe position under perfect play (+1 X wins, 0 draw, -1 O wins). board is a "
+            "9-character string of 'X', 'O', '.', row by row; X moves first, so the side to move follows from "
+            "the counts.",
+            _minimax_cases,
+            _minimax_ref,
+        ),
+        Exercise(
+            "positional_encoding",
+            "transformer",
+            "positional_encoding",
+            "positional_encoding(seq_len, d_model)",
+            "Sinusoidal encodings: PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(same angle).",
+            _pe_cases,
+            _pe_ref,
+            {"Pairs share one frequency: use 2i/d for both columns 2i and 2i+1.": _pe_interleave_wrong},
+        ),
+        Exercise(
+            "adam_step",
+            "optimizers",
+            "adam_step",
+            "adam_step(param, grad, m, v, t, lr=1e-3)",
+            "One Adam update (beta1=0.9, beta2=0.999, eps=1e-8) with bias correction; return the new param.",
+            _adam_cases,
+            _adam_ref,
+            {"Divide m and v by (1 - beta^t) (bias correction).": _adam_no_bias_correction},
+        ),
+        Exercise(
+            "gp_mean",
+            "gaussian_processes",
+            "gp_mean",
+            "gp_mean(x_train, y_train, x_test, noise=0.0)",
+            "Posterior mean of a zero-mean GP with an RBF kernel (length scale 1, variance 1) at x_test.",
+            _gp_cases,
+            _gp_ref,
+        ),
     ]
 }

@@ -21,16 +21,56 @@ ALLOWED_READ_ROOTS = tuple(
     for p in {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(np.__file__)), os.path.dirname(os.__file__)}
 )
 BLOCKED_MODULES = {
-    "socket", "_socket", "ssl", "_ssl", "subprocess", "_posixsubprocess", "multiprocessing", "_multiprocessing",
-    "ctypes", "_ctypes", "asyncio", "pty", "concurrent", "threading", "_thread", "signal", "resource", "mmap",
+    "socket",
+    "_socket",
+    "ssl",
+    "_ssl",
+    "subprocess",
+    "_posixsubprocess",
+    "multiprocessing",
+    "_multiprocessing",
+    "ctypes",
+    "_ctypes",
+    "asyncio",
+    "pty",
+    "concurrent",
+    "threading",
+    "_thread",
+    "signal",
+    "resource",
+    "mmap",
 }
 ALLOWED_TOP = (set(sys.stdlib_module_names) | {"numpy", "solution"}) - BLOCKED_MODULES
 BLOCKED_EVENTS = (
-    "socket.", "subprocess.", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-    "os.kill", "os.killpg", "ctypes.", "pty.", "os.putenv", "os.unsetenv", "sys.setrecursionlimit",
+    "socket.",
+    "subprocess.",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "os.kill",
+    "os.killpg",
+    "ctypes.",
+    "pty.",
+    "os.putenv",
+    "os.unsetenv",
+    "sys.setrecursionlimit",
 )
-WRITE_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink", "os.link",
-                "os.truncate", "os.utime", "shutil.")
+WRITE_EVENTS = (
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "os.utime",
+    "shutil.",
+)
 
 
 class Blocked(PermissionError):
@@ -78,7 +118,9 @@ def audit(event, args):
             writing = bool(mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
         roots = (WORKDIR,) if writing else (WORKDIR, *ALLOWED_READ_ROOTS)
         if not _inside(path, roots):
-            raise Blocked(f"opening {os.fsdecode(path)!r} is not allowed: files outside the exercise folder are off limits")
+            raise Blocked(
+                f"opening {os.fsdecode(path)!r} is not allowed: files outside the exercise folder are off limits"
+            )
     elif event.startswith(WRITE_EVENTS) or event in ("os.listdir", "os.scandir", "os.chdir"):
         path = args[0] if args else WORKDIR
         if isinstance(path, (str, bytes, os.PathLike)) and not _inside(path, (WORKDIR,)):
@@ -121,15 +163,22 @@ def main():
             start = time.perf_counter()
             try:
                 value = func(*args, **kwargs)
-                results["cases"].append({"output": to_plain(value), "error": None,
-                                         "seconds": time.perf_counter() - start})
+                results["cases"].append(
+                    {"output": to_plain(value), "error": None, "seconds": time.perf_counter() - start}
+                )
             except MemoryError:
-                results["cases"].append({"output": None, "error": "MemoryError: memory limit exceeded",
-                                         "seconds": time.perf_counter() - start})
+                results["cases"].append(
+                    {
+                        "output": None,
+                        "error": "MemoryError: memory limit exceeded",
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
                 break
             except BaseException as exc:
-                results["cases"].append({"output": None, "error": _describe(exc),
-                                         "seconds": time.perf_counter() - start})
+                results["cases"].append(
+                    {"output": None, "error": _describe(exc), "seconds": time.perf_counter() - start}
+                )
     results["stdout"] = "".join(out.parts)
     results["stdout_dropped"] = out.dropped + err.dropped
     with open("results.json", "w", encoding="utf-8") as fh:

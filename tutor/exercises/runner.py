@@ -68,24 +68,34 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
     expected = [_call(ex.reference, c) for c in cases]
     run: RunResult = run_solution(source, ex.function, cases, limits)
     if run.status in ("timeout", "killed"):
-        return ExerciseResult(name, run.status, 0, len(cases), hint=_resource_hint(run), message=run.message,
-                              stdout=run.stdout)
+        return ExerciseResult(
+            name, run.status, 0, len(cases), hint=_resource_hint(run), message=run.message, stdout=run.stdout
+        )
     if run.status == "error":
-        return ExerciseResult(name, "error", 0, len(cases), hint=f"Define `{ex.signature}` at the top level.",
-                              message=run.message, stdout=run.stdout)
+        return ExerciseResult(
+            name,
+            "error",
+            0,
+            len(cases),
+            hint=f"Define `{ex.signature}` at the top level.",
+            message=run.message,
+            stdout=run.stdout,
+        )
     rows: list[dict[str, Any]] = []
     first_failure: int | None = None
     for i, (case, want) in enumerate(zip(cases, expected, strict=True)):
         result = run.cases[i] if i < len(run.cases) else {"output": None, "error": "not run"}
         ok, why = (False, result["error"]) if result["error"] else _matches(result["output"], want, ex)
-        rows.append({
-            "case": case.get("label", f"case {i + 1}"),
-            "passed": ok,
-            "input": _short(case["args"] if not case.get("kwargs") else [*case["args"], case["kwargs"]]),
-            "expected": _short(want),
-            "got": _short(result["output"]) if result["output"] is not None else None,
-            "error": why if not ok else "",
-        })
+        rows.append(
+            {
+                "case": case.get("label", f"case {i + 1}"),
+                "passed": ok,
+                "input": _short(case["args"] if not case.get("kwargs") else [*case["args"], case["kwargs"]]),
+                "expected": _short(want),
+                "got": _short(result["output"]) if result["output"] is not None else None,
+                "error": why if not ok else "",
+            }
+        )
         if not ok and first_failure is None:
             first_failure = i
     passed = sum(r["passed"] for r in rows)
@@ -93,8 +103,12 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
     if failed == 0:
         return ExerciseResult(name, "pass", passed, 0, rows, stdout=run.stdout)
     assert first_failure is not None
-    hint = _diagnose(ex, cases[first_failure], run.cases[first_failure] if first_failure < len(run.cases) else None,
-                     rows[first_failure])
+    hint = _diagnose(
+        ex,
+        cases[first_failure],
+        run.cases[first_failure] if first_failure < len(run.cases) else None,
+        rows[first_failure],
+    )
     all_errors = all(r["error"] and rows[i]["got"] is None for i, r in enumerate(rows))
     return ExerciseResult(name, "error" if all_errors else "fail", passed, failed, rows, hint=hint, stdout=run.stdout)
 

@@ -74,7 +74,9 @@ def encode_arg(value: Any) -> Any:
 def run_solution(source: str, function: str, cases: list[dict[str, Any]], limits: Limits | None = None) -> RunResult:
     limits = limits or Limits()
     if len(source) > limits.max_source_chars:
-        return RunResult("error", f"the solution is {len(source):,} characters; the limit is {limits.max_source_chars:,}")
+        return RunResult(
+            "error", f"the solution is {len(source):,} characters; the limit is {limits.max_source_chars:,}"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="tutor-exercise-"))
     try:
         (workdir / "solution.py").write_text(source, encoding="utf-8")
@@ -100,7 +102,7 @@ def run_solution(source: str, function: str, cases: list[dict[str, Any]], limits
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                preexec_fn=lambda: _limit_child(limits),  # noqa: PLW1509 - limits must apply before exec
+                preexec_fn=lambda: _limit_child(limits),
             )
             try:
                 code = proc.wait(timeout=limits.wall_seconds)
@@ -109,7 +111,8 @@ def run_solution(source: str, function: str, cases: list[dict[str, Any]], limits
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 return RunResult(
-                    "timeout", f"stopped after {limits.wall_seconds:.0f} s of wall-clock time (an infinite loop?)",
+                    "timeout",
+                    f"stopped after {limits.wall_seconds:.0f} s of wall-clock time (an infinite loop?)",
                     seconds=time.perf_counter() - start,
                 )
         seconds = time.perf_counter() - start
@@ -133,13 +136,19 @@ def _read_results(workdir: Path, code: int, limits: Limits, seconds: float) -> R
         return RunResult("killed" if sig else "error", message, seconds=seconds)
     data = json.loads(results_path.read_text(encoding="utf-8"))
     if data.get("load_error"):
-        return RunResult("error", f"your solution could not be loaded: {data['load_error']}", stdout=data["stdout"],
-                         seconds=seconds)
+        return RunResult(
+            "error", f"your solution could not be loaded: {data['load_error']}", stdout=data["stdout"], seconds=seconds
+        )
     cases = data["cases"]
     memory = next((c for c in cases if c["error"] and c["error"].startswith("MemoryError")), None)
     if memory is not None:
-        return RunResult("killed", f"memory limit exceeded ({limits.memory_mb} MB)", cases=cases,
-                         stdout=data["stdout"], seconds=seconds)
+        return RunResult(
+            "killed",
+            f"memory limit exceeded ({limits.memory_mb} MB)",
+            cases=cases,
+            stdout=data["stdout"],
+            seconds=seconds,
+        )
     note = f"\n[{data['stdout_dropped']:,} more characters of output dropped]" if data.get("stdout_dropped") else ""
     return RunResult("ok", cases=cases, stdout=data["stdout"] + note, seconds=seconds)
 

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempts_by_topic ON attempts(topic, created_at);
-CREATE TABLE IF NOT EXISTS cards (question_id TEXT PRIMARY KEY, topic TEXT NOT NULL, card TEXT NOT NULL, due TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cards (
+    question_id TEXT PRIMARY KEY, topic TEXT NOT NULL, card TEXT NOT NULL, due TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS mastery (topic TEXT PRIMARY KEY, value REAL NOT NULL, updated_at TEXT NOT NULL);
 """
 # Exponential moving average weight of the newest attempt in a topic's mastery.
@@ -199,7 +201,9 @@ class ProgressStore:
         mastery = self.mastery()
         now = now_utc()
         due: dict[str, int] = dict.fromkeys(topics, 0)
-        for r in self.conn.execute("SELECT topic, COUNT(*) AS n FROM cards WHERE due <= ? GROUP BY topic", (now.isoformat(),)):
+        for r in self.conn.execute(
+            "SELECT topic, COUNT(*) AS n FROM cards WHERE due <= ? GROUP BY topic", (now.isoformat(),)
+        ):
             due[r["topic"]] = int(r["n"])
         seen: dict[str, int] = dict.fromkeys(topics, 0)
         for r in self.conn.execute("SELECT topic, COUNT(*) AS n FROM cards GROUP BY topic"):
@@ -208,7 +212,8 @@ class ProgressStore:
             {"day": r["day"], "attempts": int(r["n"]), "accuracy": round(float(r["acc"]), 3)}
             for r in self.conn.execute(
                 "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n,"
-                " AVG(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END) AS acc FROM attempts GROUP BY day ORDER BY day"
+                " AVG(CASE WHEN verdict = 'correct' THEN 1.0 ELSE 0.0 END) AS acc"
+                " FROM attempts GROUP BY day ORDER BY day"
             )
         ]
         per_topic = {

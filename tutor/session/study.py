@@ -169,8 +169,7 @@ class StudySession:
         yield from self._run({"input": cleaned})
 
     def _run(self, update: TutorState) -> Iterator[dict[str, Any]]:
-        for chunk in self.graph.stream(update, self.config, stream_mode="custom"):
-            yield chunk
+        yield from self.graph.stream(update, self.config, stream_mode="custom")
 
     def progress(self) -> dict[str, Any]:
         counts = {t.topic: len(t.questions) for t in self.corpus.topics}

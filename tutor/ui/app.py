@@ -61,7 +61,9 @@ class TutorApp(App[None]):
             "study": StudyScreen,
             "topics": lambda: TopicsScreen(self.progress_report, self.topic_titles()),
             "progress": lambda: ProgressScreen(self.progress_report),
-            "settings": lambda: SettingsScreen(self.settings.model_dump(), sorted(self.available_themes), self.save_settings),
+            "settings": lambda: SettingsScreen(
+                self.settings.model_dump(), sorted(self.available_themes), self.save_settings
+            ),
         }
         super().__init__()
 
@@ -196,7 +198,9 @@ class TutorApp(App[None]):
         yield SystemCommand("Progress", "Plots of accuracy and mastery", lambda: self.switch_mode("progress"))
         yield SystemCommand("Settings", "Model, grading mode, theme", lambda: self.switch_mode("settings"))
         yield SystemCommand("Review due cards", "Spaced-repetition review", lambda: self.open_session("review", None))
-        yield SystemCommand("Diagnostic", "One question per topic to place you", lambda: self.open_session("diagnostic", None))
+        yield SystemCommand(
+            "Diagnostic", "One question per topic to place you", lambda: self.open_session("diagnostic", None)
+        )
         yield SystemCommand("Exam", "Ten timed questions, no hints", lambda: self.open_session("exam", None))
         yield SystemCommand("Key bindings", "Help screen", self.action_help)
 

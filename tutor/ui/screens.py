@@ -186,11 +186,18 @@ class SettingsScreen(Screen[None]):
             yield Label("Model file (GGUF; empty = the bundled Qwen2.5-Coder-1.5B)")
             yield Input(str(self.values.get("model") or ""), id="model", placeholder="/path/to/model.gguf")
             yield Label("Backend")
-            yield Select([(b, b) for b in ("llama_cpp", "openai")], value=self.values["backend"], id="backend", allow_blank=False)
+            yield Select(
+                [(b, b) for b in ("llama_cpp", "openai")], value=self.values["backend"], id="backend", allow_blank=False
+            )
             yield Label("OpenAI-compatible server URL (backend = openai)")
             yield Input(self.values["openai_base_url"], id="openai_base_url")
             yield Label("Grading mode (fast: no model; hybrid: model on unsure cases; llm: model only)")
-            yield Select([(m, m) for m in ("fast", "hybrid", "llm")], value=self.values["grading_mode"], id="grading_mode", allow_blank=False)
+            yield Select(
+                [(m, m) for m in ("fast", "hybrid", "llm")],
+                value=self.values["grading_mode"],
+                id="grading_mode",
+                allow_blank=False,
+            )
             yield Label("Theme")
             yield Select([(t, t) for t in self.themes], value=self.values["theme"], id="theme", allow_blank=False)
             yield Button("Save", id="save", variant="primary")
@@ -253,7 +260,9 @@ class PassageModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"[{self.citation['n']}] {self.citation['source']} — {self.citation['heading']}", classes="panel-title")
+            yield Label(
+                f"[{self.citation['n']}] {self.citation['source']} — {self.citation['heading']}", classes="panel-title"
+            )
             with VerticalScroll():
                 yield Markdown(self.citation.get("text", ""))
             yield Button("Close", id="close")

@@ -31,7 +31,9 @@ class GradePanel(Static):
     def show(self, ev: dict[str, Any], *, with_reference: bool = False) -> None:
         self.last = ev
         verdict = ev["verdict"]
-        lines = Text.assemble((f" {verdict.upper()} ", f"reverse {VERDICT_STYLE.get(verdict, '')}"), f"  score {ev['score']:.0%}")
+        lines = Text.assemble(
+            (f" {verdict.upper()} ", f"reverse {VERDICT_STYLE.get(verdict, '')}"), f"  score {ev['score']:.0%}"
+        )
         if ev.get("hints_used"):
             lines.append(f"  (credit {ev['credit']:.0%} after {ev['hints_used']} hint(s))")
         for point in ev["matched"]:

@@ -1,0 +1,95 @@
+"""Pilot tests: drive the whole study loop through the UI with a fake model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Label, TextArea, Tree
+
+from tutor.ui.app import TutorApp
+from tutor.ui.screens import ErrorModal, ProgressScreen, TopicsScreen
+from tutor.ui.widgets import GradePanel, QuestionCard, Transcript
+
+RIGHT = (
+    "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
+    "gradients flow across many time steps, and gates control what is forgotten, written and exposed."
+)
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    area = pilot.app.screen.query_one("#answer", TextArea)
+    area.text = text
+    await pilot.press("ctrl+s")
+    await _settle(pilot)
+
+
+async def test_answer_hint_grade_and_next_question(app_factory: Callable[..., TutorApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        card = app.screen.query_one(QuestionCard)
+        assert "vanilla RNN" in str(card.render())
+        await _type(pilot, "LSTMs are faster because they use convolutions.")
+        grade = app.screen.query_one(GradePanel)
+        assert grade.display and "INCORRECT" in str(grade.render())
+        await pilot.press("ctrl+t")
+        await _settle(pilot)
+        notes = " ".join(str(w.render()) for w in app.screen.query_one(Transcript).query("Static"))
+        assert "Hint 1/3" in notes
+        await _type(pilot, RIGHT)
+        assert "CORRECT" in str(app.screen.query_one(GradePanel).render())
+        assert "forget gate" in str(app.screen.query_one(QuestionCard).render())
+        assert app.screen.query_one("#status", Label).render().plain == ""
+
+
+async def test_streamed_feedback_appears_in_transcript(app_factory: Callable[..., TutorApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await _type(pilot, "no idea")
+        markdown = app.screen.query_one(Transcript).query("Markdown")
+        assert any("additive cell state" in m.source for m in markdown)
+
+
+async def test_topic_switch_from_topics_screen(app_factory: Callable[..., TutorApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("f3")
+        assert isinstance(app.screen, TopicsScreen)
+        tree = app.screen.query_one(Tree)
+        lora = next(n for n in tree.root.children if n.data == "lora")
+        tree.select_node(lora)
+        await pilot.pause()
+        await _settle(pilot)
+        assert app.current_mode == "study"
+        assert "LoRA" in str(app.screen.query_one(QuestionCard).render()) or "lora" in str(
+            app.screen.query_one(QuestionCard).render()
+        )
+
+
+async def test_progress_screen_opens(app_factory: Callable[..., TutorApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        assert "streak 3 days" in str(app.screen.query_one("#summary").render())
+
+
+async def test_missing_index_shows_one_modal_with_the_fix(app_factory: Callable[..., TutorApp]) -> None:
+    app = app_factory(index_error=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.pause(0.8)
+        assert isinstance(app.screen, ErrorModal)
+        assert "tutor index build" in str(app.screen.query_one("#error-fix").render())
+        await pilot.press("enter")
+        await pilot.pause(0.8)
+        assert not isinstance(app.screen, ErrorModal), "the same error is shown once"

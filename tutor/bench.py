@@ -1,0 +1,121 @@
+"""`tutor bench`: where time goes, measured in one run on one model and thread count.
+
+Raw llama-cpp-python is the baseline for decode and prompt-eval speed; the tutor's own path (backend protocol,
+agent graph, grader, retrieval) is measured against it. Every figure is measured here, nothing is estimated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tutor.config import Settings
+
+DECODE_PROMPT = "Explain, in about 120 words, why the LSTM cell state eases vanishing gradients."
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def timed_ms(fn: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def decode_raw(llm: Any, max_tokens: int) -> dict[str, float]:
+    """Baseline: llama-cpp-python's own streaming completion, timed token by token."""
+    messages = [{"role": "user", "content": DECODE_PROMPT}]
+    llm.reset()  # no KV reuse: prompt eval is measured from scratch
+    start = time.perf_counter()
+    first = None
+    n = 0
+    for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True):
+        if chunk["choices"][0]["delta"].get("content"):
+            n += 1
+            if first is None:
+                first = time.perf_counter()
+    end = time.perf_counter()
+    prompt_tokens = len(llm.tokenize(DECODE_PROMPT.encode())) + 10  # + chat template tokens (approximate)
+    assert first is not None, "the model produced no tokens"
+    return {
+        "decode_tps": (n - 1) / max(end - first, 1e-9),
+        "prompt_eval_tps": prompt_tokens / max(first - start, 1e-9),
+        "tokens": n,
+    }
+
+
+def decode_tutor(backend: Any, max_tokens: int) -> dict[str, float]:
+    """The tutor's path: the backend protocol's stream(), as the agent consumes it."""
+    backend.llm.reset()
+    start = time.perf_counter()
+    first = None
+    n = 0
+    for _piece in backend.stream([{"role": "user", "content": DECODE_PROMPT}], max_tokens=max_tokens, temperature=0.0):
+        n += 1
+        if first is None:
+            first = time.perf_counter()
+    end = time.perf_counter()
+    assert first is not None, "the backend produced no tokens"
+    return {"decode_tps": (n - 1) / max(end - first, 1e-9), "ttft_ms": (first - start) * 1000, "tokens": n}
+
+
+def startup_interactive_ms(settings: Settings) -> float:
+    """Process start to the study screen accepting input, in a fresh process (imports included)."""
+    code = (
+        "import time, os, asyncio\n"
+        "t0 = float(os.environ['TUTOR_BENCH_T0'])\n"
+        "from tutor.config import get_settings\n"
+        "from tutor.ui.app import make_app\n"
+        "app = make_app(get_settings())\n"
+        "async def main():\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print((time.time() - t0) * 1000)\n"
+        "        app.exit()\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "TUTOR_BENCH_T0": repr(time.time()), "TUTOR_HOME": str(settings.home)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"start-up probe failed: {proc.stderr[-500:]}")
+    return float(lines[-1])
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(values, 0.5), 3),
+        "p95": round(percentile(values, 0.95), 3),
+        "mean": round(statistics.fmean(values), 3) if values else float("nan"),
+    }
+
+
+def scratch_home() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tutor-bench-"))
+
+
+def dump(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, default=float)
