@@ -39,7 +39,8 @@ MAX_HINTS = 3
 class AttemptRecord:
     attempt_key: str
     session_id: str
-    question: Question
+    question_id: str
+    topic: str
     answer: str
     verdict: str
     score: float
@@ -91,17 +92,19 @@ def build_graph(deps: AgentDeps, checkpointer: Any = None) -> Any:
     g.add_node("compute", nodes.compute)
     g.add_node("command", nodes.command)
     g.add_node("next_question", nodes.next_question)
+    g.add_node("code", nodes.code)
     g.add_edge(START, "route")
     g.add_conditional_edges("route", route_after_input)
     g.add_conditional_edges("grade", advance_after_grade)
     g.add_conditional_edges("command", advance_after_command)
+    g.add_conditional_edges("code", advance_after_code)
     g.add_edge("reveal", "next_question")
     for terminal in ("followup", "hint", "explain", "compute", "next_question"):
         g.add_edge(terminal, END)
     return g.compile(checkpointer=checkpointer)
 
 
-RouteTarget = Literal["grade", "followup", "hint", "reveal", "next_question", "explain", "compute", "command"]
+RouteTarget = Literal["grade", "followup", "hint", "reveal", "next_question", "explain", "compute", "command", "code"]
 
 
 def route_after_input(state: TutorState) -> RouteTarget:
@@ -116,6 +119,7 @@ def route_after_input(state: TutorState) -> RouteTarget:
         "explain": "explain",
         "compute": "compute",
         "command": "command",
+        "code": "code",
     }
     if route not in table:
         raise ValueError(f"route node produced an unexpected route: {route!r}")
@@ -128,8 +132,12 @@ def advance_after_grade(state: TutorState) -> Literal["next_question", "__end__"
     return "next_question" if state.get("question_id") is None else END
 
 
+def advance_after_code(state: TutorState) -> Literal["next_question", "__end__"]:
+    return END if state.get("exercise") or state.get("question_id") else "next_question"
+
+
 def advance_after_command(state: TutorState) -> Literal["next_question", "__end__"]:
-    if state.get("done"):
+    if state.get("done") or state.get("exercise"):
         return END
     return "next_question" if state.get("question_id") is None else END
 
@@ -165,6 +173,33 @@ class _Nodes:
             return fallback
         return "".join(parts)
 
+    def _record(
+        self,
+        state: TutorState,
+        question_id: str,
+        topic: str,
+        answer: str,
+        verdict: str,
+        score: float,
+        flags: tuple[str, ...],
+        credit: float,
+    ) -> None:
+        self.deps.record_attempt(
+            AttemptRecord(
+                attempt_key(state["session_id"], question_id, state.get("turn", 0), answer),
+                state["session_id"],
+                question_id,
+                topic,
+                answer,
+                verdict,
+                score,
+                flags,
+                credit,
+                state.get("hint_level", 0),
+                max(0.0, time.time() - state.get("asked_at", time.time())),
+            )
+        )
+
     def _classify(self, question: Question) -> Callable[[str], Decision] | None:
         backend = self.deps.backend()
         if backend is None:
@@ -189,7 +224,10 @@ class _Nodes:
             route: Route = "start"
         else:
             route = route_input(
-                text, has_question=question is not None, classify=self._classify(question) if question else None
+                text,
+                has_question=question is not None or bool(state.get("exercise")),
+                classify=self._classify(question) if question else None,
+                has_exercise=bool(state.get("exercise")),
             )
         if route == "hint" and state.get("mode") == "exam":
             get_stream_writer()(event("info", message="No hints in exam mode."))
@@ -216,20 +254,8 @@ class _Nodes:
         )
         hints = state.get("hint_level", 0)
         credit = round(result.score * max(0.0, 1 - HINT_PENALTY * hints), 3)
-        seconds = max(0.0, time.time() - state.get("asked_at", time.time()))
-        self.deps.record_attempt(
-            AttemptRecord(
-                attempt_key(state["session_id"], question.id, state.get("turn", 0), answer),
-                state["session_id"],
-                question,
-                answer,
-                result.verdict,
-                result.score,
-                tuple(result.flags),
-                credit,
-                hints,
-                seconds,
-            )
+        self._record(
+            state, question.id, question.topic, answer, result.verdict, result.score, tuple(result.flags), credit
         )
         write(
             event(
@@ -293,6 +319,9 @@ class _Nodes:
         write = get_stream_writer()
         question = self._question(state)
         if question is None:
+            if state.get("exercise"):
+                write_info("Exercises have no hint: submit your code and the per-case results show what to fix.")
+                return {}
             raise ValueError("hint node reached without a current question")
         level = state.get("hint_level", 0)
         if level >= MAX_HINTS:
@@ -306,30 +335,23 @@ class _Nodes:
         write = get_stream_writer()
         question = self._question(state)
         if question is None:
+            if state.get("exercise"):
+                write_info("Exercises have no reveal: submit your code and the per-case results show what to fix.")
+                return {}
             raise ValueError("reveal node reached without a current question")
         if state.get("mode") == "exam":
             write(event("info", message="The answers are shown in the report at the end of the exam."))
             return {}
-        self.deps.record_attempt(
-            AttemptRecord(
-                attempt_key(state["session_id"], question.id, state.get("turn", 0), "/reveal"),
-                state["session_id"],
-                question,
-                "",
-                "incorrect",
-                0.0,
-                ("revealed",),
-                0.0,
-                state.get("hint_level", 0),
-                max(0.0, time.time() - state.get("asked_at", time.time())),
-            )
-        )
+        self._record(state, question.id, question.topic, "/reveal", "incorrect", 0.0, ("revealed",), 0.0)
         write(event("reveal", question_id=question.id, answer=question.answer, key_points=list(question.key_points)))
         return {"question_id": None}
 
     def explain(self, state: TutorState) -> dict[str, Any]:
         question = self._question(state)
         if question is None:
+            if state.get("exercise"):
+                write_info("Exercises have no explain: submit your code and the per-case results show what to fix.")
+                return {}
             raise ValueError("explain node reached without a current question")
         prompt = prompts.EXPLAIN.format(question=question.question, reference=question.answer[:800])
         text = self._stream_text(prompt, question.answer)
@@ -348,6 +370,48 @@ class _Nodes:
             write(event("tool", name=outcome.name, args=outcome.args, result=outcome.result))
         return {}
 
+    def code(self, state: TutorState) -> dict[str, Any]:
+        """Grade a code submission in the sandbox against the reference tool; record it like any answer."""
+        from tutor.exercises.runner import get_exercise, grade_submission
+
+        write = get_stream_writer()
+        name = state.get("exercise")
+        if not name:
+            raise ValueError("code node reached without an exercise in state")
+        source = strip_fences(state.get("input", ""))
+        try:
+            result = grade_submission(name, source)
+        except TutorError as exc:
+            write(event("error", message=exc.user_message()))
+            return {}
+        verdict = "correct" if result.verdict == "pass" else "partial" if result.passed else "incorrect"
+        question = self._question(state)
+        question_id = question.id if question else f"exercise:{name}"
+        topic = question.topic if question else get_exercise(name).topic
+        credit = round(result.score * max(0.0, 1 - HINT_PENALTY * state.get("hint_level", 0)), 3)
+        self._record(state, question_id, topic, source, verdict, result.score, (f"exercise_{result.verdict}",), credit)
+        write(
+            event(
+                "grade",
+                question_id=question_id,
+                verdict=verdict,
+                score=round(result.score, 3),
+                credit=credit,
+                hints_used=state.get("hint_level", 0),
+                matched=[c["case"] for c in result.cases if c["passed"]],
+                missing=[c["case"] for c in result.cases if not c["passed"]],
+                misconceptions=[],
+                flags=[f"exercise_{result.verdict}"],
+                confidence=1.0,
+                feedback=(result.message + " " + result.hint).strip(),
+                reference="",
+                exercise=result.as_dict(),
+            )
+        )
+        if result.verdict != "pass":
+            return {}
+        return {"exercise": None, "question_id": None}
+
     def command(self, state: TutorState) -> dict[str, Any]:
         write = get_stream_writer()
         name, arg = parse_command(state.get("input", ""))
@@ -357,14 +421,16 @@ class _Nodes:
             write(event("info", message="Progress saved. See you next time."))
             return {"done": True}
         if name in ("/next", "/skip"):
-            return {"question_id": None}
+            return {"question_id": None, "exercise": None}
         if name == "/topic":
             topics = {t.topic for t in self.deps.corpus.topics}
             if arg not in topics:
                 write(event("error", message=f"unknown topic {arg!r}; topics: {', '.join(sorted(topics))}"))
                 return {}
             write(event("info", message=f"Switched to topic {arg}."))
-            return {"topic": arg, "question_id": None, "mode": "learn"}
+            return {"topic": arg, "question_id": None, "exercise": None, "mode": "learn"}
+        if name == "/exercise":
+            return self._hand_out_exercise(arg)
         if name == "/progress":
             write(event("info", message="progress", progress=self.deps.progress_summary()))
             return {}
@@ -374,6 +440,29 @@ class _Nodes:
             event("info", message="Commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit")
         )
         return {}
+
+    def _hand_out_exercise(self, name: str) -> dict[str, Any]:
+        from tutor.exercises.catalog import EXERCISES
+
+        write = get_stream_writer()
+        if name not in EXERCISES:
+            write(event("info", message="Exercises: " + ", ".join(EXERCISES) + ". Start one with /exercise NAME."))
+            return {}
+        ex = EXERCISES[name]
+        write(
+            event(
+                "question",
+                id=f"exercise:{ex.name}",
+                topic=ex.topic,
+                difficulty=2,
+                kind="code",
+                text=f"Implement `{ex.signature}`. {ex.task} Paste your code (numpy and the standard library only).",
+                due="exercise",
+                number=None,
+                total=None,
+            )
+        )
+        return {"exercise": ex.name, "question_id": None, "hint_level": 0, "asked_at": time.time()}
 
     def next_question(self, state: TutorState) -> dict[str, Any]:
         write = get_stream_writer()
@@ -391,10 +480,21 @@ class _Nodes:
         write(question_event(question, due=due, number=number, total=len(queue) or None))
         return {
             "question_id": qid,
+            "exercise": question.exercise,
             "hint_level": 0,
             "asked_at": time.time(),
             "asked": [*state.get("asked", []), qid],
         }
+
+
+def write_info(message: str) -> None:
+    get_stream_writer()(event("info", message=message))
+
+
+def strip_fences(text: str) -> str:
+    """Code pasted inside a Markdown fence: keep what is between the fences."""
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith("```")]
+    return "\n".join(lines).strip() + "\n"
 
 
 def hint_text(question: Question, level: int) -> str:

@@ -14,7 +14,8 @@ from tutor.agent.state import Route
 
 Decision = Literal["answer", "followup"]
 
-SLASH_COMMANDS = {"/next", "/hint", "/skip", "/reveal", "/topic", "/progress", "/quit", "/compute", "/explain", "/help"}
+# A code submission: a line starting a definition or an import (possibly inside a ``` fence).
+CODE = re.compile(r"^\s*(?:import |from \S+ import |def )", re.M)
 HINT = re.compile(
     r"^\s*(?:(?:can i (?:get|have)|give me|i need|need) )?(?:a |another |one more )?hint\b|^\s*help\s*[.!?]*$", re.I
 )
@@ -71,8 +72,12 @@ def route_by_rules(text: str, *, has_question: bool) -> Route | None:
     return None
 
 
-def route_input(text: str, *, has_question: bool, classify: Callable[[str], Decision] | None = None) -> Route:
+def route_input(
+    text: str, *, has_question: bool, classify: Callable[[str], Decision] | None = None, has_exercise: bool = False
+) -> Route:
     """Rules first; the model (``classify``) decides only what the rules leave open; without it, a question."""
+    if has_exercise and not text.lstrip().startswith("/") and "def " in text and CODE.search(text):
+        return "code"
     decided = route_by_rules(text, has_question=has_question)
     if decided is not None:
         return decided

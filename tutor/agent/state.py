@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 Mode = Literal["review", "learn", "diagnostic", "exam"]
-Route = Literal["answer", "followup", "hint", "skip", "reveal", "explain", "compute", "command", "start"]
+Route = Literal["answer", "followup", "hint", "skip", "reveal", "explain", "compute", "command", "start", "code"]
 
 
 class TutorState(TypedDict, total=False):
@@ -16,6 +16,7 @@ class TutorState(TypedDict, total=False):
     route: Route
     turn: int  # learner inputs handled so far
     question_id: str | None
+    exercise: str | None  # the code exercise handed out, whose submissions are graded in the sandbox
     hint_level: int  # 0..3 for the current question
     asked_at: float  # wall-clock time the current question was shown
     queue: list[str]  # fixed question plan for diagnostic and exam modes

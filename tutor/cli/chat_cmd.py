@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -41,8 +42,7 @@ def chat_cmd(
     render = _JsonRenderer() if json_out else _TextRenderer()
     for ev in session.start():
         render(ev)
-    for line in sys.stdin:
-        text = line.rstrip("\n")
+    for text in learner_turns(sys.stdin):
         for ev in session.send(text):
             render(ev)
         if session.finished:
@@ -50,6 +50,24 @@ def chat_cmd(
         render.prompt()
     session.close()
     render.end()
+
+
+def learner_turns(lines: Iterable[str]) -> Iterator[str]:
+    """One turn per line, except a ``` fenced block (pasted code), which is one turn with its fences."""
+    block: list[str] | None = None
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if block is not None:
+            block.append(line)
+            if line.strip().startswith("```"):
+                yield "\n".join(block)
+                block = None
+        elif line.strip().startswith("```"):
+            block = [line]
+        else:
+            yield line
+    if block:
+        yield "\n".join(block)
 
 
 class _JsonRenderer:

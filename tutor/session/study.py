@@ -96,13 +96,13 @@ class StudySession:
     # Wiring for the agent ------------------------------------------------------------------------------
     def _record(self, rec: AttemptRecord) -> None:
         rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
-        card_json, due = review(self.store.card(rec.question.id), rating)
+        card_json, due = review(self.store.card(rec.question_id), rating)
         self.store.record_attempt(
             Attempt(
                 attempt_key=rec.attempt_key,
                 session_id=rec.session_id,
-                question_id=rec.question.id,
-                topic=rec.question.topic,
+                question_id=rec.question_id,
+                topic=rec.topic,
                 answer=rec.answer,
                 verdict=rec.verdict,
                 score=rec.score,
