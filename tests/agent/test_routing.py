@@ -8,7 +8,9 @@ from tutor.agent.routing import parse_command, route_input
 @pytest.mark.parametrize(
     ("text", "route"),
     [
-        ("/hint", "command"),
+        ("/hint", "hint"),
+        ("/progress", "command"),
+        ("/topic lstm", "command"),
         ("hint", "hint"),
         ("can I get a hint?", "hint"),
         ("skip", "skip"),

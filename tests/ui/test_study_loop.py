@@ -8,7 +8,7 @@ from textual.widgets import Label, TextArea, Tree
 
 from tutor.ui.app import TutorApp
 from tutor.ui.screens import ErrorModal, ProgressScreen, TopicsScreen
-from tutor.ui.widgets import GradePanel, QuestionCard, Transcript
+from tutor.ui.widgets import GradePanel, QuestionCard, StreamingReply, Transcript
 
 RIGHT = (
     "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
@@ -52,8 +52,8 @@ async def test_streamed_feedback_appears_in_transcript(app_factory: Callable[...
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)
         await _type(pilot, "no idea")
-        markdown = app.screen.query_one(Transcript).query("Markdown")
-        assert any("additive cell state" in m.source for m in markdown)
+        replies = app.screen.query_one(Transcript).query(StreamingReply)
+        assert any("additive cell state" in r.source for r in replies)
 
 
 async def test_topic_switch_from_topics_screen(app_factory: Callable[..., TutorApp]) -> None:

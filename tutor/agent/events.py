@@ -7,9 +7,9 @@ from typing import Any, Literal
 EventType = Literal["question", "grade", "answer", "hint", "tool", "token", "info", "error", "reveal", "report"]
 
 
-def event(kind: EventType, **fields: Any) -> dict[str, Any]:
+def event(event_type: EventType, /, **fields: Any) -> dict[str, Any]:
     """Events are plain dicts so they pass through LangGraph's custom stream and json.dumps unchanged."""
-    return {"type": kind, **fields}
+    return {"type": event_type, **fields}
 
 
 def question_event(q: Any, *, due: str = "new", number: int | None = None, total: int | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Events go to the caller through LangGraph's custom stream (``stream_mode="custom
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -501,8 +502,11 @@ def hint_text(question: Question, level: int) -> str:
     """Three rungs built from the authored key points: a nudge, the key idea, then nearly the whole answer."""
     points = list(question.key_points) or [question.answer]
     if level == 1:
-        words = [w for w in points[0].split() if len(w) > 3][:4]
-        return f"Think about: {', '.join(words)}…" if words else "Think about the main mechanism involved."
+        asked = {w.lower() for w in re.findall(r"[A-Za-z_]+", question.question)}
+        words = [w for w in re.findall(r"[A-Za-z_]+", points[0]) if len(w) > 4 and w.lower() not in asked]
+        longest = sorted(dict.fromkeys(words), key=len, reverse=True)[:3]
+        ordered = [w for w in dict.fromkeys(words) if w in longest]
+        return f"Think about: {', '.join(ordered)}." if ordered else "Think about the main mechanism involved."
     if level == 2:
         return f"Key idea: {points[0]}"
     return "Nearly there. A full answer covers: " + " ".join(

@@ -14,6 +14,14 @@ from tutor.agent.state import Route
 
 Decision = Literal["answer", "followup"]
 
+# Slash commands that act on the current question have nodes of their own; the rest go to the command node.
+SLASH_ROUTES: dict[str, Route] = {
+    "/hint": "hint",
+    "/skip": "skip",
+    "/reveal": "reveal",
+    "/explain": "explain",
+    "/compute": "compute",
+}
 # A code submission: a line starting a definition or an import (possibly inside a ``` fence).
 CODE = re.compile(r"^\s*(?:import |from \S+ import |def )", re.M)
 HINT = re.compile(
@@ -47,7 +55,7 @@ def route_by_rules(text: str, *, has_question: bool) -> Route | None:
     """The route for inputs the rules are sure about, None for the ambiguous rest."""
     stripped = text.strip()
     if stripped.startswith("/"):
-        return "command"
+        return SLASH_ROUTES.get(stripped.split()[0].lower(), "command") if has_question else "command"
     if not has_question:
         return "followup" if stripped else "command"
     if HINT.search(stripped):

@@ -132,7 +132,9 @@ class ProgressScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="plots"):
-            yield PlotextPlot(id="accuracy")
+            with Vertical():
+                yield PlotextPlot(id="accuracy")
+                yield PlotextPlot(id="reviews")
             yield PlotextPlot(id="mastery")
         yield Static(id="summary")
         yield Footer()
@@ -146,21 +148,29 @@ class ProgressScreen(Screen[None]):
     def draw(self) -> None:
         data = self.report()
         days = data.get("accuracy_by_day", [])
+        x = list(range(1, len(days) + 1))
+        labels = [d["day"][5:] for d in days]
         acc = self.query_one("#accuracy", PlotextPlot)
-        plt = acc.plt
-        plt.clear_data()
-        plt.title("Accuracy and reviews per day")
+        acc.plt.clear_data()
+        acc.plt.title("Accuracy per day (% correct)")
+        acc.plt.ylim(0, 100)
         if days:
-            x = list(range(1, len(days) + 1))
-            plt.bar(x, [d["attempts"] for d in days], label="reviews")
-            plt.plot(x, [d["accuracy"] * max(d["attempts"] for d in days) for d in days], label="accuracy (scaled)")
-            plt.xticks(x, [d["day"][5:] for d in days])
+            acc.plt.plot(x, [round(d["accuracy"] * 100) for d in days], marker="braille")
+            acc.plt.xticks(x, labels)
         acc.refresh()
+        reviews = self.query_one("#reviews", PlotextPlot)
+        reviews.plt.clear_data()
+        reviews.plt.title("Answers per day")
+        if days:
+            reviews.plt.bar(x, [d["attempts"] for d in days])
+            reviews.plt.xticks(x, labels)
+        reviews.refresh()
         mas = self.query_one("#mastery", PlotextPlot)
         topics = data.get("topics", {})
         studied = {t: r["mastery"] for t, r in topics.items() if r["seen"]}
         mas.plt.clear_data()
-        mas.plt.title("Mastery per studied topic")
+        mas.plt.title("Mastery per studied topic (%)")
+        mas.plt.xlim(0, 100)
         if studied:
             mas.plt.bar(list(studied), [round(v * 100) for v in studied.values()], orientation="horizontal")
         mas.refresh()

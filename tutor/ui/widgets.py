@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -63,7 +64,7 @@ class Transcript(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._live: Markdown | None = None
+        self._live: StreamingReply | None = None
 
     def add_learner(self, text: str) -> None:
         self._live = None
@@ -82,9 +83,9 @@ class Transcript(VerticalScroll):
 
     def stream_token(self, text: str) -> None:
         if self._live is None:
-            self._live = Markdown("", classes="tutor")
+            self._live = StreamingReply(classes="tutor")
             self.mount(self._live)
-        self._live.append(text)
+        self._live.add(text)
         self.scroll_end(animate=False)
 
     def end_stream(self) -> None:
@@ -94,6 +95,18 @@ class Transcript(VerticalScroll):
         self._live = None
         self.mount(ToolResult(ev, classes="tool"))
         self.scroll_end(animate=False)
+
+
+class StreamingReply(Static):
+    """The tutor's reply as it is written: the Markdown is re-rendered as tokens arrive."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
+        self.source = ""
+
+    def add(self, text: str) -> None:
+        self.source += text
+        self.update(RichMarkdown(self.source))
 
 
 class ToolResult(Static):
@@ -137,10 +150,17 @@ class SourcesPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Sources", classes="panel-title")
+        yield Label(
+            "Ask a follow-up question (e.g. “why does the forget gate use a sigmoid?”) and the passages "
+            "behind the answer appear here.",
+            id="sources-empty",
+            classes="hint",
+        )
         yield ListView(id="source-list")
 
     def show(self, citations: list[dict[str, Any]]) -> None:
         self.citations = citations
+        self.query_one("#sources-empty").display = not citations
         lst = self.query_one(ListView)
         lst.clear()
         for c in citations:
