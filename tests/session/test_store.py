@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from fsrs import Rating
 
+from tutor.agent.records import AttemptRecord
 from tutor.errors import ProgressStoreError
 from tutor.session.scheduler import review
-from tutor.session.store import Attempt, ProgressStore, now_utc
+from tutor.session.store import ProgressStore, now_utc
 
 
-def _attempt(key: str, verdict: str = "correct", topic: str = "lstm", qid: str = "lstm-001") -> Attempt:
+def _attempt(key: str, verdict: str = "correct", topic: str = "lstm", qid: str = "lstm-001") -> AttemptRecord:
     credit = {"correct": 1.0, "partial": 0.5, "incorrect": 0.0}[verdict]
-    return Attempt(key, "s1", qid, topic, "answer", verdict, credit, credit, 0, (), 12.0)
+    return AttemptRecord(key, "s1", qid, topic, "answer", verdict, credit, (), credit, 0, 12.0)
 
 
 def test_attempt_recorded_once_per_key(tmp_path: Path) -> None:

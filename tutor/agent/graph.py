@@ -24,6 +24,7 @@ from langgraph.graph import END, START, StateGraph
 
 from tutor.agent import prompts
 from tutor.agent.events import event, question_event
+from tutor.agent.records import AttemptRecord
 from tutor.agent.routing import Decision, parse_command, route_input
 from tutor.agent.state import Route, TutorState
 from tutor.agent.tools import run_compute
@@ -34,21 +35,6 @@ from tutor.grading import grade
 
 HINT_PENALTY = 0.25  # each hint used takes this share off the credit recorded for the question
 MAX_HINTS = 3
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    attempt_key: str
-    session_id: str
-    question_id: str
-    topic: str
-    answer: str
-    verdict: str
-    score: float
-    flags: tuple[str, ...]
-    credit: float
-    hints_used: int
-    seconds: float
 
 
 @dataclass

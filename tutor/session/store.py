@@ -11,11 +11,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tutor.agent.records import AttemptRecord
 from tutor.errors import ProgressStoreError
 
 SCHEMA_VERSION = 1
@@ -51,21 +51,6 @@ MASTERY_ALPHA = 0.3
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    attempt_key: str
-    session_id: str
-    question_id: str
-    topic: str
-    answer: str
-    verdict: str
-    score: float
-    credit: float
-    hints_used: int
-    flags: tuple[str, ...]
-    seconds: float
 
 
 class ProgressStore:
@@ -119,7 +104,7 @@ class ProgressStore:
         return str(row["id"]) if row else None
 
     # Attempts and cards ----------------------------------------------------------------------------
-    def record_attempt(self, attempt: Attempt, card_json: str, due: datetime) -> bool:
+    def record_attempt(self, attempt: AttemptRecord, card_json: str, due: datetime) -> bool:
         """Store the attempt, its question's new FSRS card and the topic mastery in one transaction.
 
         Returns False (and changes nothing) when this attempt key was already recorded.

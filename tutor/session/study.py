@@ -21,7 +21,7 @@ from tutor.corpus.model import Corpus
 from tutor.errors import BadInput, ProgressStoreError
 from tutor.session.resources import Resources
 from tutor.session.scheduler import QuestionPicker, rating_for, review
-from tutor.session.store import Attempt, ProgressStore
+from tutor.session.store import ProgressStore
 
 MAX_INPUT_CHARS = 4000
 MODES: tuple[Mode, ...] = ("review", "learn", "diagnostic", "exam")
@@ -97,23 +97,7 @@ class StudySession:
     def _record(self, rec: AttemptRecord) -> None:
         rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
         card_json, due = review(self.store.card(rec.question_id), rating)
-        self.store.record_attempt(
-            Attempt(
-                attempt_key=rec.attempt_key,
-                session_id=rec.session_id,
-                question_id=rec.question_id,
-                topic=rec.topic,
-                answer=rec.answer,
-                verdict=rec.verdict,
-                score=rec.score,
-                credit=rec.credit,
-                hints_used=rec.hints_used,
-                flags=rec.flags,
-                seconds=rec.seconds,
-            ),
-            card_json,
-            due,
-        )
+        self.store.record_attempt(rec, card_json, due)
 
     def _pick(self, state: TutorState) -> tuple[str | None, str]:
         return self.picker.pick(
