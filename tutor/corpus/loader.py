@@ -21,7 +21,12 @@ QUESTION_HEADING = re.compile(r"^##\s+([a-z0-9][a-z0-9_-]*-\d{2,4}[a-z]?):\s*(\S
 META_LINE = re.compile(r"^[-*]\s+([a-z_]+):\s*(.*)$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
-SECTION_NAMES = {"answer": "answer", "key points": "key_points", "misconceptions": "misconceptions"}
+SECTION_NAMES = {
+    "question": "question",  # optional: the full question when it is too long for the heading (numbers, matrices)
+    "answer": "answer",
+    "key points": "key_points",
+    "misconceptions": "misconceptions",
+}
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def _notes_sections(lines: list[str], start: int, stop: int, title: str) -> list
 
 
 def _questions(lines: list[str], start: int, topic: str, rel: str, problems: list[Problem]) -> list[Question]:
-    heads = [i for i in range(start, len(lines)) if lines[i].startswith("## ")]
+    heads = [i for i in range(start, len(lines)) if lines[i].startswith("## ") and not _fenced(lines, start, i)]
     out: list[Question] = []
     for n, h in enumerate(heads):
         end = heads[n + 1] if n + 1 < len(heads) else len(lines)
@@ -169,6 +174,11 @@ def _questions(lines: list[str], start: int, topic: str, rel: str, problems: lis
         if q is not None:
             out.append(q)
     return out
+
+
+def _fenced(lines: list[str], start: int, index: int) -> bool:
+    """Whether line ``index`` sits inside a ``` fence opened after ``start`` (a heading there is code, not Markdown)."""
+    return sum(1 for i in range(start, index) if FENCE.match(lines[i])) % 2 == 1
 
 
 def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems: list[Problem]) -> Question | None:
@@ -181,9 +191,12 @@ def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems
     meta: dict[str, tuple[str, int]] = {}
     parts: dict[str, list[str]] = {}
     current: str | None = None
+    in_fence = False
     for i in range(h + 1, end):
         line = lines[i]
-        sub = re.match(r"^###\s+(.+?)\s*$", line)
+        if FENCE.match(line):
+            in_fence = not in_fence
+        sub = None if in_fence else re.match(r"^###\s+(.+?)\s*$", line)
         if sub:
             name = sub.group(1).strip().lower()
             current = SECTION_NAMES.get(name)
@@ -192,7 +205,7 @@ def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems
                     Problem(
                         rel,
                         i + 1,
-                        f"{qid}: unknown section {sub.group(1)!r} (use Answer, Key points, Misconceptions)",
+                        f"{qid}: unknown section {sub.group(1)!r} (use Question, Answer, Key points, Misconceptions)",
                     )
                 )
             elif current in parts:
@@ -225,6 +238,9 @@ def _question(lines: list[str], h: int, end: int, topic: str, rel: str, problems
         return tuple(items)
 
     answer = "\n".join(parts.get("answer", [])).strip()
+    detail = "\n".join(parts.get("question", [])).strip()
+    if detail:
+        text = f"{text}\n\n{detail}"
     key_points, misconceptions = bullets("key_points"), bullets("misconceptions")
     bad = len(problems)
     if not qid.startswith(topic + "-"):
