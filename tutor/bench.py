@@ -119,3 +119,35 @@ def scratch_home() -> Path:
 
 def dump(result: dict[str, Any]) -> str:
     return json.dumps(result, indent=2, default=float)
+
+
+def grading_latency(mode: str, limit: int, backend: Any = None) -> dict[str, float]:
+    """Per-answer grading time on the frozen test split, as the quiz loop sees it (question prepared, embedder warm)."""
+    from tutor.grading.dataset import CASES_DIR
+    from tutor.grading.evaluate import load_cases, run
+
+    cases = load_cases(CASES_DIR / "test.jsonl")[:limit]
+    _grades, latencies = run(cases, mode=mode, backend=backend)
+    return {**summarize(latencies), "n": len(latencies)}
+
+
+def ttft_feedback(settings: Settings, backend: Any, answers: list[str]) -> list[float]:
+    """Submit answers through the real session (grade, feedback prompt, stream) and time the first feedback token."""
+    from tutor.session.resources import Resources
+    from tutor.session.study import StudySession
+
+    resources = Resources(settings, backend_factory=lambda: backend, retriever_factory=lambda: None, wait=True)
+    session = StudySession(settings, resources, mode="learn", topic="attention", resume=False)
+    list(session.start())
+    out = []
+    for answer in answers:
+        start = time.perf_counter()
+        first = None
+        for ev in session.send(answer):
+            if ev["type"] == "token" and first is None:
+                first = (time.perf_counter() - start) * 1000
+        if first is not None:
+            out.append(first)
+        list(session.send("/skip"))
+    session.close()
+    return out

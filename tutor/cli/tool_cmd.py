@@ -1,0 +1,72 @@
+"""`tutor tool list|run`: the reference implementations the tutor uses instead of letting the model do arithmetic."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+tool_app = typer.Typer(help="Reference implementations: list them or run one.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tool_app, name="tool")
+
+
+@tool_app.command("list", help="List every tool with its purpose and argument schema.")
+def list_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    from tutor.tools.registry import list_tools
+
+    tools = list_tools()
+    if json_out:
+        rows = [{"name": t.name, "purpose": t.purpose, "schema": t.schema, "example": t.example} for t in tools]
+        typer.echo(json.dumps({"tools": rows}, indent=2))
+        return
+    for t in tools:
+        typer.echo(f"{t.name:22} {t.purpose}")
+    typer.echo(
+        "\nRun one: tutor tool run NAME --args '{...}'   (see `tutor tool list --json` for schemas and examples)"
+    )
+
+
+@tool_app.command("run", help="Run one tool with JSON arguments and print the result with its working.")
+def run_cmd(
+    name: Annotated[str, typer.Argument(help="Tool name (see `tutor tool list`).")],
+    args: Annotated[
+        str | None, typer.Option("--args", help="Arguments as a JSON object (default: the example).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")] = False,
+) -> None:
+    from tutor.errors import ToolError
+    from tutor.tools.registry import get_tool, run_tool
+
+    info = get_tool(name)
+    try:
+        parsed: Any = json.loads(args) if args is not None else info.example
+    except json.JSONDecodeError as exc:
+        raise ToolError(f"--args is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    result = run_tool(name, parsed)
+    if json_out:
+        typer.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{name}({', '.join(f'{k}={json.dumps(v)}' for k, v in parsed.items())})"[:200], show_header=False
+    )
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for step in result.get("explanation", []):
+        table.add_row("·", step)
+    for key, value in result.items():
+        if key != "explanation":
+            table.add_row(key, _render(value))
+    Console().print(table)
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
+        return "\n".join("  ".join(f"{x:9.4g}" if isinstance(x, float) else f"{x!s:>9}" for x in row) for row in value)
+    return json.dumps(value)[:500]

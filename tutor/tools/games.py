@@ -1,0 +1,330 @@
+"""Game theory and game search: equilibria, minimax, MCTS, CFR on Kuhn poker, learning dynamics."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tutor.tools.arrays import as_array, fmt, require
+from tutor.tools.registry import tool
+
+
+def _pure_equilibria(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(a.shape[0])
+        for j in range(a.shape[1])
+        if a[i, j] >= a[:, j].max() and b[i, j] >= b[i, :].max()
+    ]
+
+
+@tool({"row_payoffs": [[1, -1], [-1, 1]], "col_payoffs": [[-1, 1], [1, -1]]})
+def nash_2x2(row_payoffs: list[list[float]], col_payoffs: list[list[float]]) -> dict[str, Any]:
+    """All pure Nash equilibria of a 2×2 bimatrix game and its fully mixed one (indifference conditions)."""
+    a, b = as_array(row_payoffs, "row_payoffs", ndim=2), as_array(col_payoffs, "col_payoffs", ndim=2)
+    require(a.shape == (2, 2) and b.shape == (2, 2), "both payoff matrices must be 2×2")
+    eqs, steps = [], []
+    for i, j in _pure_equilibria(a, b):
+        eqs.append(
+            {"row": [1.0 - i, float(i)], "col": [1.0 - j, float(j)], "payoffs": [a[i, j], b[i, j]], "type": "pure"}
+        )
+        steps.append(f"pure: (row {i}, col {j}) — each is a best response to the other")
+    den_p, den_q = b[0, 0] - b[1, 0] - b[0, 1] + b[1, 1], a[0, 0] - a[0, 1] - a[1, 0] + a[1, 1]
+    if den_p != 0 and den_q != 0:
+        p, q = (b[1, 1] - b[1, 0]) / den_p, (a[1, 1] - a[0, 1]) / den_q
+        if 0 < p < 1 and 0 < q < 1:
+            row, col = np.array([p, 1 - p]), np.array([q, 1 - q])
+            eqs.append({"row": row, "col": col, "payoffs": [row @ a @ col, row @ b @ col], "type": "mixed"})
+            steps.append(f"mixed: row plays p = {p:.4g} making the column player indifferent; column plays q = {q:.4g}")
+    return {"equilibria": eqs, "explanation": steps or ["no equilibrium found by these conditions"]}
+
+
+@tool({"T": 5, "R": 3, "P": 1, "S": 0})
+def prisoners_dilemma(T: float = 5, R: float = 3, P: float = 1, S: float = 0) -> dict[str, Any]:
+    """Analyse a prisoner's dilemma (T > R > P > S): equilibria, dominant strategies, Pareto-optimal outcomes."""
+    a = np.array([[R, S], [T, P]])  # rows/cols: 0 = Cooperate, 1 = Defect
+    b = a.T
+    names = ["C", "D"]
+    eqs = [{"row": names[i], "col": names[j], "payoffs": [a[i, j], b[i, j]]} for i, j in _pure_equilibria(a, b)]
+    dominant = "D" if T > R and P > S else ("C" if R > T and S > P else None)
+    outcomes = [(i, j) for i in range(2) for j in range(2)]
+    pareto = [
+        f"{names[i]}{names[j]}"
+        for i, j in outcomes
+        if not any(
+            a[k, m] >= a[i, j] and b[k, m] >= b[i, j] and (a[k, m], b[k, m]) != (a[i, j], b[i, j]) for k, m in outcomes
+        )
+    ]
+    return {
+        "equilibria": eqs,
+        "dominant_strategy": {"row": dominant, "col": dominant},
+        "pareto_optimal": pareto,
+        "is_dilemma": bool(T > R > P > S),
+        "explanation": [
+            f"D dominates C: T={T} > R={R} and P={P} > S={S}" if dominant == "D" else "no dominant defection",
+            f"Nash equilibrium {[e['row'] + e['col'] for e in eqs]}, but Pareto-optimal outcomes are {pareto}",
+        ],
+    }
+
+
+_LINES = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
+
+
+def _winner(b: list[str]) -> int:
+    for i, j, k in _LINES:
+        if b[i] != "." and b[i] == b[j] == b[k]:
+            return 1 if b[i] == "X" else -1
+    return 0
+
+
+def _search(b: list[str], player: str, alpha: float, beta: float, prune: bool, counter: list[int]) -> int:
+    counter[0] += 1
+    w = _winner(b)
+    if w or "." not in b:
+        return w
+    best = -2 if player == "X" else 2
+    for m in range(9):
+        if b[m] != ".":
+            continue
+        b[m] = player
+        v = _search(b, "O" if player == "X" else "X", alpha, beta, prune, counter)
+        b[m] = "."
+        if player == "X":
+            best, alpha = max(best, v), max(alpha, v)
+        else:
+            best, beta = min(best, v), min(beta, v)
+        if prune and alpha >= beta:
+            break
+    return best
+
+
+@tool({"board": "XX.OO....", "alpha_beta": True})
+def minimax(board: str, alpha_beta: bool = True) -> dict[str, Any]:
+    """Tic-tac-toe minimax value (+1 X wins, 0 draw, -1 O wins) and best move, with node counts with and without alpha-beta."""
+    require(len(board) == 9 and set(board) <= {"X", "O", "."}, "board is 9 characters of X, O and .")
+    b = list(board)
+    x, o = b.count("X"), b.count("O")
+    require(x - o in (0, 1), "X moves first, so X count must equal O count or exceed it by one")
+    player = "X" if x == o else "O"
+    require(_winner(b) == 0 and "." in b, "the game is already over")
+    moves = {}
+    pruned = [0]
+    for m in range(9):
+        if b[m] == ".":
+            b[m] = player
+            moves[m] = _search(b, "O" if player == "X" else "X", -2, 2, alpha_beta, pruned)
+            b[m] = "."
+    full = [0]
+    value = _search(b, player, -2, 2, False, full)
+    best = (max if player == "X" else min)(moves, key=lambda m: (moves[m], -m))
+    return {
+        "value": value,
+        "best_move": best,
+        "to_move": player,
+        "move_values": moves,
+        "nodes": pruned[0] + 1,
+        "nodes_without_pruning": full[0],
+        "explanation": [
+            f"{player} to move; values of each move: {moves}",
+            f"best move {best} (cells 0-8, row by row); value {value}",
+            f"alpha-beta searched {pruned[0] + 1:,} nodes vs {full[0]:,} without pruning",
+        ],
+    }
+
+
+def _nim_moves(piles: tuple[int, ...]) -> list[tuple[int, int]]:
+    return [(i, k) for i, n in enumerate(piles) for k in range(1, n + 1)]
+
+
+def _nim_play(piles: tuple[int, ...], move: tuple[int, int]) -> tuple[int, ...]:
+    i, k = move
+    return (*piles[:i], piles[i] - k, *piles[i + 1 :])
+
+
+@tool({"iterations": 50, "seed": 0, "start": [1, 2]})
+def mcts(
+    iterations: int, seed: int = 0, game: str = "nim", c: float = 1.414, start: list[int] | None = None
+) -> dict[str, Any]:
+    """UCT Monte Carlo tree search on Nim (take any number from one pile; taking the last object wins)."""
+    require(game == "nim", "only game='nim' is available")
+    require(1 <= iterations <= 20_000, "iterations must be between 1 and 20000")
+    root = tuple(start or [1, 2])
+    require(
+        all(0 <= p <= 7 for p in root) and 1 <= len(root) <= 4 and sum(root) > 0, "up to 4 piles of 0-7, not all empty"
+    )
+    rng = np.random.default_rng(seed)
+    N: dict[tuple[int, ...], int] = {}
+    W: dict[tuple[tuple[int, ...], tuple[int, int]], float] = {}
+    Nsa: dict[tuple[tuple[int, ...], tuple[int, int]], int] = {}
+    log = []
+    for it in range(iterations):
+        path, state = [], root
+        while sum(state) > 0 and state in N:  # selection through expanded nodes
+            moves = _nim_moves(state)
+            untried = [m for m in moves if (state, m) not in Nsa]
+            if untried:
+                move = untried[int(rng.integers(len(untried)))]
+                path.append((state, move))
+                state = _nim_play(state, move)
+                break
+            move = max(
+                moves,
+                key=lambda m: W[(state, m)] / Nsa[(state, m)] + c * math.sqrt(math.log(N[state]) / Nsa[(state, m)]),
+            )
+            path.append((state, move))
+            state = _nim_play(state, move)
+        N.setdefault(state, 0)
+        rollout, player_to_move_wins = state, None  # simulation: random play to the end
+        turn = 0
+        while sum(rollout) > 0:
+            moves = _nim_moves(rollout)
+            rollout = _nim_play(rollout, moves[int(rng.integers(len(moves)))])
+            turn += 1
+        player_to_move_wins = turn % 2 == 1 if turn else False  # at `state`, the mover wins if they took last
+        reward = 1.0 if player_to_move_wins else 0.0  # from the view of the player to move at `state`
+        for s, m in reversed(path):  # backup, flipping the perspective at each ply
+            reward = 1.0 - reward
+            N[s] = N.get(s, 0) + 1
+            Nsa[(s, m)] = Nsa.get((s, m), 0) + 1
+            W[(s, m)] = W.get((s, m), 0.0) + reward
+        if it < 20:
+            log.append({"iteration": it + 1, "path": [list(m) for _, m in path], "reward_root_player": reward})
+    visits = {f"{i}:{k}": Nsa.get((root, (i, k)), 0) for i, k in _nim_moves(root)}
+    values = {
+        f"{i}:{k}": round(W.get((root, (i, k)), 0.0) / max(Nsa.get((root, (i, k)), 0), 1), 4)
+        for i, k in _nim_moves(root)
+    }
+    best = max(visits, key=lambda m: visits[m])
+    return {
+        "visits": visits,
+        "values": values,
+        "best_action": best,
+        "per_iteration": log,
+        "explanation": [
+            "each iteration: select by UCT = W/N + c·√(ln N_parent / N), expand one move, random rollout, back up",
+            f"root visits {visits}; most visited action {best} (pile:count)",
+        ],
+    }
+
+
+# Kuhn poker: cards J=0, Q=1, K=2; actions p (pass/check/fold) and b (bet/call).
+def _kuhn_terminal(h: str, cards: tuple[int, int]) -> float | None:
+    """Payoff for player 1 at terminal history h, else None."""
+    if h in ("pp", "bb", "pbb"):
+        stake = 1 if h == "pp" else 2
+        return stake if cards[0] > cards[1] else -stake
+    if h == "bp":
+        return 1.0
+    if h == "pbp":
+        return -1.0
+    return None
+
+
+def _cfr(h: str, cards: tuple[int, int], reach: tuple[float, float], regrets: dict, strat_sum: dict) -> float:
+    util = _kuhn_terminal(h, cards)
+    if util is not None:
+        return util
+    player = len(h) % 2
+    key = f"{'JQK'[cards[player]]}{h}"
+    r = regrets.setdefault(key, np.zeros(2))
+    pos = np.maximum(r, 0)
+    sigma = pos / pos.sum() if pos.sum() > 0 else np.full(2, 0.5)
+    strat_sum.setdefault(key, np.zeros(2))
+    strat_sum[key] += reach[player] * sigma
+    values = np.zeros(2)
+    for a, act in enumerate("pb"):
+        nr = (reach[0] * sigma[a], reach[1]) if player == 0 else (reach[0], reach[1] * sigma[a])
+        values[a] = _cfr(h + act, cards, nr, regrets, strat_sum)
+    node = float(sigma @ values)
+    sign = 1 if player == 0 else -1  # values are for player 1; regrets are for the acting player
+    regrets[key] += reach[1 - player] * sign * (values - node)
+    return node
+
+
+def _kuhn_value(h: str, cards: tuple[int, int], avg: dict[str, np.ndarray]) -> float:
+    util = _kuhn_terminal(h, cards)
+    if util is not None:
+        return util
+    key = f"{'JQK'[cards[len(h) % 2]]}{h}"
+    return float(sum(avg[key][a] * _kuhn_value(h + act, cards, avg) for a, act in enumerate("pb")))
+
+
+@tool({"iterations": 2000, "seed": 0})
+def cfr_kuhn(iterations: int, seed: int = 0) -> dict[str, Any]:
+    """Vanilla CFR on Kuhn poker (all six deals each iteration): average strategy, game value for player 1, regrets."""
+    require(1 <= iterations <= 50_000, "iterations must be between 1 and 50000")
+    deals = [(a, b) for a in range(3) for b in range(3) if a != b]
+    regrets: dict[str, np.ndarray] = {}
+    strat_sum: dict[str, np.ndarray] = {}
+    for _ in range(iterations):
+        for cards in deals:
+            _cfr("", cards, (1.0, 1.0), regrets, strat_sum)
+    avg = {k: (v / v.sum() if v.sum() > 0 else np.full(2, 0.5)) for k, v in strat_sum.items()}
+    value = sum(_kuhn_value("", c, avg) for c in deals) / len(deals)
+    return {
+        "game_value": value,
+        "average_strategy": {k: avg[k] for k in sorted(avg)},
+        "regrets": {k: regrets[k] / iterations for k in sorted(regrets)},
+        "iterations": iterations,
+        "explanation": [
+            "information sets: own card + betting history; actions [pass, bet]",
+            "each iteration walks all 6 deals; regret matching gives the current strategy",
+            f"the average strategy converges to a Nash equilibrium; value for player 1 ≈ {value:.4f} (theory: -1/18 ≈ -0.0556)",
+        ],
+        "seed": seed,
+    }
+
+
+@tool({"row_payoffs": [[0, -1, 1], [1, 0, -1], [-1, 1, 0]], "iterations": 1000})
+def fictitious_play(
+    row_payoffs: list[list[float]], col_payoffs: list[list[float]] | None = None, iterations: int = 1000
+) -> dict[str, Any]:
+    """Fictitious play: each player best-responds to the other's empirical mixture (zero-sum if col_payoffs omitted)."""
+    a = as_array(row_payoffs, "row_payoffs", ndim=2)
+    b = as_array(col_payoffs, "col_payoffs", ndim=2) if col_payoffs is not None else -a
+    require(a.shape == b.shape, "payoff matrices must have the same shape")
+    require(1 <= iterations <= 100_000, "iterations must be between 1 and 100000")
+    rc, cc = np.zeros(a.shape[0]), np.zeros(a.shape[1])
+    rc[0], cc[0] = 1, 1
+    history = []
+    for t in range(1, iterations):
+        r = int(np.argmax(a @ (cc / cc.sum())))
+        c = int(np.argmax((rc / rc.sum()) @ b))
+        rc[r] += 1
+        cc[c] += 1
+        if t in (1, 2, 5, 10, 100, 1000, 10000):
+            history.append({"iteration": t, "row": rc / rc.sum(), "col": cc / cc.sum()})
+    return {
+        "row_strategy": rc / rc.sum(),
+        "col_strategy": cc / cc.sum(),
+        "history": history,
+        "explanation": [
+            "each round both play a best response to the opponent's empirical frequencies",
+            f"after {iterations} rounds: row {fmt(rc / rc.sum())}, column {fmt(cc / cc.sum())}",
+        ],
+    }
+
+
+@tool({"payoffs": [[0, 3], [1, 2]], "x0": [0.2, 0.8], "steps": 200, "dt": 0.1})
+def replicator_dynamics(
+    payoffs: list[list[float]], x0: list[float], steps: int = 100, dt: float = 0.1
+) -> dict[str, Any]:
+    """Replicator dynamics (Euler steps): ẋ_i = x_i ((Ax)_i - xᵀAx) for a symmetric game with payoff matrix A."""
+    a = as_array(payoffs, "payoffs", ndim=2)
+    x = as_array(x0, "x0", ndim=1)
+    require(a.shape == (len(x), len(x)), "payoffs must be n×n for n strategies in x0")
+    require(abs(x.sum() - 1) < 1e-6 and np.all(x >= 0), "x0 must be a probability vector")
+    require(1 <= steps <= 100_000 and 0 < dt <= 1, "need 1 <= steps <= 100000 and 0 < dt <= 1")
+    traj = [x.copy()]
+    for _ in range(steps):
+        fit = a @ x
+        x = np.clip(x + dt * x * (fit - x @ fit), 0, None)
+        x = x / x.sum()
+        traj.append(x.copy())
+    return {
+        "trajectory": traj[:: max(1, steps // 50)],
+        "final": x,
+        "explanation": ["strategies with above-average fitness grow in share", f"final shares {fmt(x)}"],
+    }
