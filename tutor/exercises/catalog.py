@@ -36,9 +36,9 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _tool(name: str, key: str, **args: Any) -> Any:
+def _tool(tool_name: str, key: str, /, **args: Any) -> Any:
     plain = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in args.items()}
-    return run_tool(name, plain)[key]
+    return run_tool(tool_name, plain)[key]
 
 
 # softmax ---------------------------------------------------------------------------------------------------------

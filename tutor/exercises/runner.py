@@ -39,7 +39,14 @@ def get_exercise(name: str) -> Exercise:
 
 
 def _short(value: Any, limit: int = 160) -> str:
-    text = np.array2string(np.asarray(value), precision=4, threshold=20) if not isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k}={_short(v, limit)}" for k, v in value.items()) + "}"
+    elif isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, dict)) for v in value):
+        text = "(" + ", ".join(_short(v, limit) for v in value) + ")"
+    else:
+        text = np.array2string(np.asarray(value), precision=4, threshold=20)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

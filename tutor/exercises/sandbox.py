@@ -81,7 +81,16 @@ def run_solution(source: str, function: str, cases: list[dict[str, Any]], limits
     try:
         (workdir / "solution.py").write_text(source, encoding="utf-8")
         shutil.copy(HARNESS, workdir / "harness.py")
-        spec = {"function": function, "cases": [{**c, "args": [encode_arg(a) for a in c["args"]]} for c in cases]}
+        spec = {
+            "function": function,
+            "cases": [
+                {
+                    "args": [encode_arg(a) for a in c["args"]],
+                    "kwargs": {k: encode_arg(v) for k, v in c.get("kwargs", {}).items()},
+                }
+                for c in cases
+            ],
+        }
         (workdir / "cases.json").write_text(json.dumps(spec), encoding="utf-8")
         env = {
             "PATH": "/usr/bin:/bin",

@@ -102,7 +102,7 @@ def _search(b: list[str], player: str, alpha: float, beta: float, prune: bool, c
 
 @tool({"board": "XX.OO....", "alpha_beta": True})
 def minimax(board: str, alpha_beta: bool = True) -> dict[str, Any]:
-    """Tic-tac-toe minimax value (+1 X wins, 0 draw, -1 O wins) and best move, with node counts with and without alpha-beta."""
+    """Tic-tac-toe minimax value (+1 X wins, 0 draw, -1 O wins), best move, nodes searched with/without pruning."""
     require(len(board) == 9 and set(board) <= {"X", "O", "."}, "board is 9 characters of X, O and .")
     b = list(board)
     x, o = b.count("X"), b.count("O")
@@ -271,7 +271,8 @@ def cfr_kuhn(iterations: int, seed: int = 0) -> dict[str, Any]:
         "explanation": [
             "information sets: own card + betting history; actions [pass, bet]",
             "each iteration walks all 6 deals; regret matching gives the current strategy",
-            f"the average strategy converges to a Nash equilibrium; value for player 1 ≈ {value:.4f} (theory: -1/18 ≈ -0.0556)",
+            f"the average strategy converges to a Nash equilibrium; value for player 1 ≈ {value:.4f} "
+            "(theory: -1/18 ≈ -0.0556)",
         ],
         "seed": seed,
     }

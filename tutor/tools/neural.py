@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from typing import Any, Literal
@@ -264,16 +265,17 @@ def cross_entropy(logits: Vector | Matrix, target: int | list[int]) -> dict[str,
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     losses = -logp[np.arange(len(targets)), targets]
     loss = float(losses.mean())
+    perplexity = math.exp(loss) if loss < 700 else None  # e^loss overflows a float beyond ~709
     probs = np.exp(logp)
     return {
         "loss": loss,
         "losses": losses,
         "probs": probs if la.ndim == 2 else probs[0],
-        "perplexity": math.exp(loss),
+        "perplexity": perplexity,
         "explanation": [
             "log p = logits - logsumexp(logits)",
             f"loss = -log p[target] = {fmt(losses)}",
-            f"mean loss {loss:.4f}; perplexity = e^loss = {math.exp(loss):.4f}",
+            f"mean loss {loss:.4f}; perplexity = e^loss = {'overflow' if perplexity is None else f'{perplexity:.4f}'}",
         ],
     }
 
@@ -367,7 +369,7 @@ def activation(
     x: Vector | Matrix,
     derivative: bool = False,
 ) -> dict[str, Any]:
-    """An activation function (relu, leaky_relu, gelu, gelu_tanh, silu/swish, tanh, sigmoid, softplus) or its derivative."""
+    """An activation (relu, leaky_relu, gelu, gelu_tanh, silu/swish, tanh, sigmoid, softplus) or its derivative."""
     xa = as_array(x, "x", ndim=(0, 1, 2))
     y, dy = _activation(name, xa)
     return {"y": dy if derivative else y, "explanation": [f"{name}{chr(39) if derivative else ''}(x) element-wise"]}
@@ -418,7 +420,7 @@ def adam_step(
 
 @tool({"corpus": "low lower lowest newer newest", "num_merges": 4})
 def bpe_merges(corpus: str, num_merges: int) -> dict[str, Any]:
-    """Run byte-pair-encoding merges on a toy corpus (characters start as symbols; ties go to the first pair in order)."""
+    """Run byte-pair-encoding merges on a toy corpus (characters start as symbols; ties go to the smallest pair)."""
     require(0 <= num_merges <= 200, "num_merges must be between 0 and 200")
     require(len(corpus) <= 5000 and corpus.strip() != "", "corpus must be non-empty text of at most 5000 characters")
     words = [list(w) for w in corpus.split()]
@@ -426,7 +428,7 @@ def bpe_merges(corpus: str, num_merges: int) -> dict[str, Any]:
     for _ in range(num_merges):
         counts: Counter[tuple[str, str]] = Counter()
         for w in words:
-            counts.update(zip(w, w[1:], strict=False))
+            counts.update(itertools.pairwise(w))
         if not counts:
             break
         best = max(counts.values())
