@@ -28,7 +28,8 @@ SOLUTIONS = {
 }
 BUGGY = {
     "softmax": (
-        "import numpy as np\ndef softmax(x, axis=-1):\n    e = np.exp(x)\n    return e / e.sum(axis=axis, keepdims=True)\n",
+        "import numpy as np\ndef softmax(x, axis=-1):\n    e = np.exp(x)\n"
+        "    return e / e.sum(axis=axis, keepdims=True)\n",
         "Subtract the max",
     ),
     "attention": (

@@ -1,0 +1,328 @@
+"""`grade()`: one free-text answer against a question's reference, key points, misconceptions and expected numbers.
+
+Modes: ``fast`` (features + learned combiner, no LLM), ``hybrid`` (the LLM is consulted when the combiner is unsure),
+``llm`` (the LLM alone, kept as a baseline). In every mode numbers are checked by arithmetic, empty answers fail,
+and an answer that tries to instruct the grader is flagged and can never be graded correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from tutor.errors import GradingError
+from tutor.grading.features import (
+    ALIGNED,
+    AnswerView,
+    Embed,
+    PreparedQuestion,
+    compute_features,
+    numeric_result,
+    prepare,
+    view_answer,
+)
+from tutor.grading.model import VerdictModel, load_model
+from tutor.grading.numeric import NumericResult
+from tutor.grading.signals import copied_question_share, is_keyword_salad, strip_injection
+from tutor.grading.text import contradicts, normalize
+
+if TYPE_CHECKING:
+    from tutor.backends.base import ChatBackend
+    from tutor.grading.features import Alignment
+
+Verdict = Literal["correct", "partial", "incorrect"]
+MODES = ("fast", "hybrid", "llm")
+_RANK = {"incorrect": 0, "partial": 1, "correct": 2}
+MATCHED_SUPPORT = 0.5
+MISCONCEPTION_SIM = 0.6
+
+
+@dataclass
+class Grade:
+    verdict: Verdict
+    score: float  # expected credit in [0, 1]
+    matched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    misconceptions: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    confidence: float = 1.0
+    feedback: str = ""
+    mode: str = "fast"
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def grade(
+    question: str,
+    reference: str,
+    answer: str,
+    *,
+    key_points: Sequence[str] | None = None,
+    misconceptions: Sequence[str] | None = None,
+    expected: dict[str, Any] | None = None,
+    tolerance: float = 0.01,
+    mode: str = "fast",
+    backend: ChatBackend | None = None,
+    embed: Embed | None = None,
+    model: VerdictModel | None = None,
+) -> Grade:
+    """Grade ``answer``; ``embed`` and ``model`` default to the shared MiniLM embedder and the shipped weights."""
+    if mode not in MODES:
+        raise GradingError(f"unknown grading mode {mode!r}; use one of {', '.join(MODES)}")
+    if mode != "fast" and backend is None:
+        raise GradingError(f"grading mode {mode!r} needs a chat model", hint="use mode 'fast', or load a model")
+    if not isinstance(answer, str) or not isinstance(question, str) or not isinstance(reference, str):
+        raise GradingError("question, reference and answer must be text")
+    if not reference.strip():
+        raise GradingError("cannot grade without a reference answer")
+    if not 0 <= tolerance < 1:
+        raise GradingError(f"tolerance must be a relative error in [0, 1), got {tolerance}")
+    analysis = analyse(question, reference, answer, key_points=key_points, misconceptions=misconceptions,
+                       expected=expected, tolerance=tolerance, embed=embed)
+    return decide(analysis, model or load_model(), mode=mode, backend=backend)
+
+
+@dataclass
+class Analysis:
+    """Everything measured about one answer before a verdict: reused by training to refit only the combiner."""
+
+    pq: PreparedQuestion | None  # None for an empty answer
+    av: AnswerView | None
+    content: str
+    features: dict[str, float]
+    alignment: Alignment | None
+    numeric: NumericResult | None
+    flags: list[str]
+    tolerance: float
+    key_points: list[str]
+
+
+def analyse(
+    question: str,
+    reference: str,
+    answer: str,
+    *,
+    key_points: Sequence[str] | None = None,
+    misconceptions: Sequence[str] | None = None,
+    expected: dict[str, Any] | None = None,
+    tolerance: float = 0.01,
+    embed: Embed | None = None,
+) -> Analysis:
+    text = normalize(answer)
+    content, injected = strip_injection(text)
+    flags = ["injection"] if injected else []
+    if not content.strip(" .,;:!?-"):
+        return Analysis(None, None, "", {}, None, None, ["empty", *flags], tolerance, list(key_points or []))
+    embed = embed or _shared_embed
+    pq = prepare(normalize(question), normalize(reference), key_points, misconceptions, embed)
+    av = view_answer(content, pq, embed)
+    numeric = numeric_result(content, expected, tolerance)
+    features, al = compute_features(pq, av, numeric=numeric, injection=injected)
+    flags += _content_flags(pq, av, features, al)
+    return Analysis(pq, av, content, features, al, numeric, flags, tolerance, [k.text for k in pq.key_points])
+
+
+def decide(
+    analysis: Analysis,
+    model: VerdictModel,
+    *,
+    mode: str = "fast",
+    backend: ChatBackend | None = None,
+    probs: dict[str, float] | None = None,
+) -> Grade:
+    """Turn an analysis into a verdict: the combiner (and the LLM in hybrid/llm mode), then the hard rules.
+
+    ``probs`` replaces the combiner's probabilities (training replays out-of-fold predictions through here).
+    """
+    flags = list(analysis.flags)
+    pq, av, al, numeric = analysis.pq, analysis.av, analysis.alignment, analysis.numeric
+    if pq is None or av is None or al is None:
+        feedback = _INJECTION_ONLY_FEEDBACK if "injection" in flags else _EMPTY_FEEDBACK
+        return Grade("incorrect", 0.0, missing=analysis.key_points, flags=flags, mode=mode, feedback=feedback,
+                     probabilities={"incorrect": 1.0, "partial": 0.0, "correct": 0.0})
+    probs = probs or model.probabilities(analysis.features)
+    if mode == "llm":
+        probs = _llm_probs(backend, pq, analysis.content)
+    elif mode == "hybrid" and max(probs.values()) < model.low_confidence and numeric is None:
+        weight = float(model.meta.get("hybrid_llm_weight", 0.5))
+        llm = _llm_probs(backend, pq, analysis.content)
+        probs = {c: (1 - weight) * probs[c] + weight * llm[c] for c in probs}
+        flags.append("llm_consulted")
+    verdict: Verdict = model.decide(probs) if mode != "llm" else max(probs, key=probs.__getitem__)  # type: ignore[assignment]
+    score = probs["correct"] + 0.5 * probs["partial"]
+
+    if numeric is not None:  # numbers decide compute questions, whatever the text model thinks
+        verdict, score = _numeric_verdict(numeric)
+        flags += [] if verdict == "correct" else ["numeric_mismatch"]
+    verdict = _cap(verdict, flags)
+    score = min(score, {"correct": 1.0, "partial": 0.75, "incorrect": 0.35}[verdict])
+    score = max(score, {"correct": 0.7, "partial": 0.35, "incorrect": 0.0}[verdict])
+
+    matched, missing = _split_key_points(pq, al)
+    found = _misconceptions_found(pq, av, al)
+    confidence = 1.0 if numeric is not None else probs.get(verdict, 0.0)
+    return Grade(
+        verdict=verdict,
+        score=round(score, 3),
+        matched=matched,
+        missing=missing,
+        misconceptions=found,
+        flags=flags,
+        confidence=round(confidence, 3),
+        feedback=_feedback(verdict, matched, missing, found, flags, numeric, analysis.tolerance),
+        mode=mode,
+        probabilities={c: round(p, 4) for c, p in probs.items()},
+    )
+
+
+def prepare_question(
+    question: str,
+    reference: str,
+    key_points: Sequence[str] | None = None,
+    misconceptions: Sequence[str] | None = None,
+    embed: Embed | None = None,
+) -> None:
+    """Embed a question's reference, key points and misconceptions ahead of time (call when the question is shown),
+    so grading the answer only embeds the answer."""
+    prepare(normalize(question), normalize(reference), key_points, misconceptions, embed or _shared_embed)
+
+
+def _shared_embed(texts: list[str]) -> Any:
+    from tutor.backends.embedder import shared_embedder
+
+    return shared_embedder().encode(texts)
+
+
+def _content_flags(pq: PreparedQuestion, av: AnswerView, f: dict[str, float], al: Alignment) -> list[str]:
+    flags = []
+    if f["question_sim"] < 0.25 and f["ref_sim"] < 0.25 and f["kp_sim_max"] < 0.35 and f["ref_recall"] < 0.1:
+        flags.append("off_topic")
+    if is_keyword_salad(av.text):
+        flags.append("keyword_salad")
+    if copied_question_share(av.text, pq.question) >= 0.8 and f["beyond_question_recall"] < 0.15:
+        flags.append("copied_question")
+    if any(al.contradicted[i] and al.sim[i] >= 0.6 for i in range(len(pq.key_points))):
+        flags.append("contradiction")
+    return flags
+
+
+# Flags that rule a verdict out, whatever the combiner or the model says.
+_CAPS: dict[str, Verdict] = {
+    "injection": "partial",
+    "contradiction": "incorrect",
+    "keyword_salad": "partial",
+    "off_topic": "incorrect",
+    "copied_question": "incorrect",
+}
+
+
+def _cap(verdict: Verdict, flags: list[str]) -> Verdict:
+    for flag in flags:
+        cap = _CAPS.get(flag)
+        if cap is not None and _RANK[verdict] > _RANK[cap]:
+            verdict = cap
+    return verdict
+
+
+def _numeric_verdict(result: NumericResult) -> tuple[Verdict, float]:
+    if result.fraction >= 0.8:
+        return "correct", 0.7 + 0.3 * result.fraction
+    if result.matched:
+        return "partial", 0.35 + 0.35 * result.fraction
+    return "incorrect", 0.0
+
+
+def _llm_probs(backend: ChatBackend | None, pq: PreparedQuestion, content: str) -> dict[str, float]:
+    from tutor.grading.llm import judge
+
+    if backend is None:  # checked in grade(); here for the type checker
+        raise GradingError("this grading mode needs a chat model")
+    verdict = judge(
+        backend,
+        pq.question,
+        pq.reference,
+        content,
+        [k.text for k in pq.key_points],
+        [m.text for m in pq.misconceptions],
+    ).verdict
+    return {c: float(c == verdict) for c in ("incorrect", "partial", "correct")}
+
+
+def _split_key_points(pq: PreparedQuestion, al: Alignment) -> tuple[list[str], list[str]]:
+    matched, missing = [], []
+    for i, kp in enumerate(pq.key_points):
+        (matched if al.support(i) >= MATCHED_SUPPORT else missing).append(kp.text)
+    return matched, missing
+
+
+def _misconceptions_found(pq: PreparedQuestion, av: AnswerView, al: Alignment) -> list[str]:
+    """A misconception counts when an answer sentence says it (aligned, same polarity) more than any key point."""
+    if not pq.misconceptions:
+        return []
+    found = []
+    sims = pq.misconception_vecs @ av.unit_vecs.T
+    kp_sims = pq.key_point_vecs @ av.unit_vecs.T
+    for m, mis in enumerate(pq.misconceptions):
+        j = int(sims[m].argmax())
+        if sims[m, j] < MISCONCEPTION_SIM or contradicts(mis.polarity, av.polarities[j]):
+            continue
+        against_key_point = any(al.contradicted[i] and al.unit[i] == j for i in range(len(pq.key_points)))
+        if against_key_point or sims[m, j] > kp_sims[:, j].max() + 0.02 and sims[m, j] >= ALIGNED + 0.2:
+            found.append(mis.text)
+    return found
+
+
+_EMPTY_FEEDBACK = "No answer was given, so there is nothing to credit yet. Try stating the main idea in a sentence."
+_INJECTION_ONLY_FEEDBACK = (
+    "The answer only addresses the grader and says nothing about the question, so it earns no credit."
+)
+
+
+def _short(text: str, limit: int = 140) -> str:
+    text = text.strip().rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _feedback(
+    verdict: Verdict,
+    matched: list[str],
+    missing: list[str],
+    misconceptions: list[str],
+    flags: list[str],
+    numeric: NumericResult | None,
+    tolerance: float,
+) -> str:
+    """Two or three sentences: what was right, what was missing, what was wrong."""
+    parts: list[str] = []
+    if numeric is not None:
+        parts.append(
+            f"Your numbers match {numeric.matched} of the {numeric.expected} expected values "
+            f"(within {tolerance:.0%} relative tolerance)."
+        )
+    elif verdict == "correct":
+        parts.append("Correct: the answer covers the key points." if not missing else
+                     f"Correct in substance: you covered {_short(matched[0]) if matched else 'the main idea'}.")
+    elif matched:
+        parts.append(f"You got this right: {_short(matched[0])}.")
+    else:
+        parts.append("The answer does not yet state any of the key points.")
+    wrong: list[str] = []
+    if "injection" in flags:
+        wrong.append("Text addressed to the grader was ignored; only the content about the question counts.")
+    if "off_topic" in flags:
+        wrong.append("It does not address the question that was asked.")
+    elif "copied_question" in flags:
+        wrong.append("It mostly repeats the question instead of answering it.")
+    elif "keyword_salad" in flags:
+        wrong.append("A list of terms is not an explanation; say how they relate.")
+    if misconceptions:
+        wrong.append(f"This is a common misconception: {_short(misconceptions[0])}.")
+    elif "contradiction" in flags:
+        wrong.append("Part of the answer states the opposite of the reference; check which way round it is.")
+    if missing and verdict != "correct" or (missing and not wrong and numeric is None):
+        parts.append(f"Missing: {_short(missing[0])}.")
+    parts.extend(wrong[:1])
+    return " ".join(parts[:3])
