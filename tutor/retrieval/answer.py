@@ -1,0 +1,91 @@
+"""Answer a follow-up question from retrieved passages, with [n] citations; say so when nothing relevant is found."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from tutor.backends.base import ChatBackend, ChatMessage
+from tutor.errors import TutorError
+from tutor.retrieval.retriever import Hit, Retriever
+
+SYSTEM = (
+    "You answer ML interview follow-up questions using only the numbered passages given. "
+    "Cite passages inline like [1] or [2]. If the passages do not answer the question, say so. Be concise."
+)
+PASSAGE_WORDS = 110  # passages are trimmed: prompt eval costs ~10 ms per token on 2 cores
+NOT_FOUND = (
+    "I couldn't find this in the study notes, so I won't guess. Try rephrasing, or ask about a topic in `tutor search`."
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    source: str
+    heading: str
+    text: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    found: bool = True
+    retrieval_ms: float = 0.0
+    generation_ms: float = 0.0
+
+
+def _trim(text: str) -> str:
+    words = text.split()
+    return " ".join(words[:PASSAGE_WORDS]) + (" …" if len(words) > PASSAGE_WORDS else "")
+
+
+def _prefer(hits: list[Hit], topic: str | None) -> list[Hit]:
+    return sorted(hits, key=lambda h: (h.chunk.topic != topic, h.rank)) if topic else hits
+
+
+def answer_question(
+    retriever: Retriever,
+    backend: ChatBackend | None,
+    question: str,
+    *,
+    topic: str | None = None,
+    prefer_topic: str | None = None,
+    k: int = 3,
+    max_tokens: int = 200,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    hits = retriever.search(question, k=k + 2, topic=topic)
+    retrieval_ms = retriever.last_ms
+    if not retriever.relevant(hits):
+        if on_token:
+            on_token(NOT_FOUND)
+        return Answer(NOT_FOUND, [], False, retrieval_ms, 0.0)
+    chosen = _prefer(hits, prefer_topic)[:k]
+    citations = [Citation(i + 1, h.chunk.source, h.chunk.heading, h.chunk.text) for i, h in enumerate(chosen)]
+    start = time.perf_counter()
+    if backend is None:
+        text = f"The model is still loading; the most relevant passage [1]: {_trim(chosen[0].chunk.text)}"
+        if on_token:
+            on_token(text)
+        return Answer(text, citations, True, retrieval_ms, 0.0)
+    passages = "\n".join(f"[{c.n}] ({c.heading.split(' > ')[-1]}) {_trim(c.text)}" for c in citations)
+    messages: list[ChatMessage] = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"Passages:\n{passages}\n\nQuestion: {question}"},
+    ]
+    parts: list[str] = []
+    try:
+        for piece in backend.stream(messages, max_tokens=max_tokens, temperature=0.1):
+            parts.append(piece)
+            if on_token:
+                on_token(piece)
+    except TutorError:
+        if not parts:
+            raise
+    return Answer("".join(parts).strip(), citations, True, retrieval_ms, (time.perf_counter() - start) * 1000)
