@@ -116,8 +116,13 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self.bar = Progress(
-            "grading", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
-            transient=True, disable=total < 20,
+            "grading",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=total < 20,
         )
         self.task = self.bar.add_task("grading", total=total)
 

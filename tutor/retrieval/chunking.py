@@ -60,13 +60,19 @@ def split_text(text: str) -> list[str]:
     """Pack paragraphs into windows of about TARGET_WORDS words; long windows overlap by OVERLAP_WORDS words."""
     pieces: list[str] = []
     window: list[str] = []
+    last_block: list[str] = []
     count = 0
     for block in _blocks(text):
         words = sum(len(line.split()) for line in block)
         if window and count + words > TARGET_WORDS:
             pieces.append("\n".join(window).strip())
-            tail = " ".join(" ".join(window).split()[-OVERLAP_WORDS:])
-            window, count = [tail], len(tail.split())
+            # Overlap with the previous prose only: half a code block would be a broken fence.
+            tail = (
+                ""
+                if any(FENCE.match(ln) for ln in last_block)
+                else " ".join(" ".join(last_block).split()[-OVERLAP_WORDS:])
+            )
+            window, count = ([tail], len(tail.split())) if tail else ([], 0)
         if words > 2 * TARGET_WORDS and not any(FENCE.match(ln) for ln in block):
             flat = " ".join(" ".join(block).split())
             tokens = flat.split()
@@ -80,6 +86,7 @@ def split_text(text: str) -> list[str]:
         window.extend(block)
         window.append("")
         count += words
+        last_block = block
     if window and "\n".join(window).strip():
         pieces.append("\n".join(window).strip())
     return [p for p in pieces if p.strip()]
