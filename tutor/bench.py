@@ -151,3 +151,47 @@ def ttft_feedback(settings: Settings, backend: Any, answers: list[str]) -> list[
         list(session.send("/skip"))
     session.close()
     return out
+
+
+def retrieval_latency(settings: Settings, queries: list[str], repeat: int) -> dict[str, float]:
+    from tutor.retrieval import load_retriever
+
+    retriever = load_retriever(settings)
+    retriever.search("warm-up")
+    times = []
+    for _ in range(repeat):
+        for q in queries:
+            retriever.search(q, k=5)
+            times.append(retriever.last_ms)
+    return {**summarize(times), "chunks": len(retriever.chunks)}
+
+
+def synthetic_search(n: int, queries: int = 200) -> dict[str, dict[str, float]]:
+    """Flat vs HNSW at n random unit vectors: search latency (the query is pre-embedded) and HNSW recall@10."""
+    import faiss
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((n, 384)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    qs = base[rng.integers(0, n, queries)] + 0.05 * rng.standard_normal((queries, 384)).astype(np.float32)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    flat = faiss.IndexFlatIP(384)
+    flat.add(base)
+    hnsw = faiss.IndexHNSWFlat(384, 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efSearch = 64
+    hnsw.add(base)
+    out: dict[str, dict[str, float]] = {}
+    truth = None
+    for name, index in (("flat", flat), ("hnsw", hnsw)):
+        times, found = [], []
+        for q in qs:
+            start = time.perf_counter()
+            _, ids = index.search(q[None, :], 10)
+            times.append((time.perf_counter() - start) * 1000)
+            found.append(ids[0])
+        if truth is None:
+            truth = found
+        recall = sum(len(set(a) & set(b)) for a, b in zip(found, truth, strict=True)) / (10 * queries)
+        out[name] = {**summarize(times), "recall_at_10": round(recall, 4)}
+    return out
