@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -18,12 +18,14 @@ from textual.widgets import Label, TextArea
 from tutor.config import Settings, save_setting
 from tutor.errors import TutorError
 from tutor.session.resources import Resources
-from tutor.session.study import StudySession
 from tutor.ui.messages import TurnFailed, TurnFinished, TutorEvent
 from tutor.ui.screens import ErrorModal, HelpScreen, ProgressScreen, SettingsScreen, StudyScreen, TopicsScreen
 from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, Transcript
 
-SessionFactory = Callable[[str, str | None], StudySession]
+if TYPE_CHECKING:  # the session pulls in LangGraph (~0.6 s): imported in the worker, after the UI is up
+    from tutor.session.study import StudySession
+
+SessionFactory = Callable[[str, str | None], "StudySession"]
 
 
 class TutorApp(App[None]):
@@ -264,6 +266,8 @@ def make_app(
     resources = resources or Resources(settings)
 
     def default_factory(session_mode: str, session_topic: str | None) -> StudySession:
+        from tutor.session.study import StudySession
+
         return StudySession(settings, resources, mode=session_mode, topic=session_topic)  # type: ignore[arg-type]
 
     return TutorApp(
