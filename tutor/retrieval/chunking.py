@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from tutor.corpus.model import Corpus, Section
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 TARGET_WORDS = 170  # ~220 MiniLM tokens: inside the 150-300 token target and the model's 256-token window
 OVERLAP_WORDS = 35
 FENCE = re.compile(r"^\s*(```|~~~)")
