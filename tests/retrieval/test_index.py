@@ -81,3 +81,19 @@ def test_ask_end_to_end_with_the_tiny_model(settings: Settings) -> None:
     assert answer.citations[0].source == "lstm.md" and answer.citations[0].n == 1
     nothing = answer_question(retriever, backend, "Who won the 1998 football world cup?")
     assert not nothing.found and nothing.text == NOT_FOUND and nothing.citations == []
+
+
+def test_eval_retrieval_reports_every_mode(settings: Settings, tmp_path: Path) -> None:
+    from tutor.retrieval.evaluate import evaluate, load_queries
+
+    build(settings)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"query": "why do plain rnns forget long range stuff", "relevant": [{"question_id": "lstm-001"}]}\n'
+        '{"query": "lora adapter param count", "relevant": [{"source": "lora.md", "heading_contains": "Low-rank"}]}\n'
+    )
+    report = evaluate(load_retriever(settings), load_queries(queries))
+    assert report["n"] == 2
+    for mode in ("dense", "bm25", "hybrid"):
+        assert {"recall@1", "recall@5", "mrr", "latency_ms"} <= set(report[mode])
+    assert report["hybrid"]["recall@5"] == 1.0

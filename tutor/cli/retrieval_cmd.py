@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tutor.cli.groups import corpus_app
+from tutor.cli.groups import corpus_app, eval_app
 
 index_app = typer.Typer(help="Build or inspect the search index over the corpus and your notes.", no_args_is_help=True)
 
@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(index_app, name="index")
     app.command("search", help="Show the passages retrieval finds for a query (no model involved).")(search_cmd)
     app.command("ask", help="Answer a follow-up question from the study notes, with [n] citations.")(ask_cmd)
+    eval_app.command("retrieval", help="Recall@1/@5, MRR and latency of dense, BM25 and hybrid retrieval.")(
+        eval_retrieval_cmd
+    )
     corpus_app.command("add", help="Add your own notes (Markdown/Obsidian exports) as material follow-ups can cite.")(
         add_cmd
     )
@@ -155,3 +158,24 @@ def add_cmd(path: Annotated[Path, typer.Argument(help="A Markdown/text file or a
     typer.echo(f"added {len(files)} file(s) to {out_dir}; updating the index…")
     manifest = _progress_build(False)
     typer.echo(f"index now has {len(manifest['chunks'])} chunks")  # type: ignore[arg-type]
+
+
+def eval_retrieval_cmd(
+    queries: Annotated[Path | None, typer.Option("--queries", help="Labelled queries (JSONL).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    from tutor.config import get_settings
+    from tutor.retrieval import load_retriever
+    from tutor.retrieval.evaluate import QUERIES, evaluate, load_queries
+
+    report = evaluate(load_retriever(get_settings()), load_queries(queries or QUERIES))
+    if json_out:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"{report['n']} queries")
+    for mode in ("dense", "bm25", "hybrid"):
+        r = report[mode]
+        typer.echo(
+            f"  {mode:7} recall@1 {r['recall@1']:.3f}  recall@5 {r['recall@5']:.3f}  MRR {r['mrr']:.3f}  "
+            f"p50 {r['latency_ms']['p50']:.1f} ms  p95 {r['latency_ms']['p95']:.1f} ms"
+        )
