@@ -116,3 +116,24 @@ def test_kill_mid_session_loses_nothing_and_resumes(env: dict[str, str], isolate
     assert resumed[0]["type"] == "info" and "Resuming" in resumed[0]["message"]
     assert resumed[1]["type"] == "question" and resumed[1]["id"] == first["id"]
     assert len(attempts(isolated_home)) == 1, "nothing recorded twice"
+
+
+def test_code_exercise_graded_in_chat(env: dict[str, str], isolated_home: Path) -> None:
+    solution = [
+        "/exercise softmax",
+        "```python",
+        "import numpy as np",
+        "def softmax(x, axis=-1):",
+        "    e = np.exp(x)",
+        "    return e / e.sum(axis=axis, keepdims=True)",
+        "```",
+        "/quit",
+    ]
+    events = chat(env, solution)
+    handed = next(e for e in events if e["type"] == "question" and e["kind"] == "code")
+    assert handed["id"] == "exercise:softmax"
+    grade = next(e for e in events if e["type"] == "grade")
+    cases = grade["exercise"]["cases"]
+    assert grade["verdict"] == "partial" and any(not c["passed"] for c in cases) and any(c["passed"] for c in cases)
+    assert "max" in grade["exercise"]["hint"]
+    assert ("exercise:softmax", "partial") in attempts(isolated_home)

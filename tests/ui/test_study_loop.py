@@ -93,3 +93,33 @@ async def test_missing_index_shows_one_modal_with_the_fix(app_factory: Callable[
         await pilot.press("enter")
         await pilot.pause(0.8)
         assert not isinstance(app.screen, ErrorModal), "the same error is shown once"
+
+
+async def test_real_tiny_model_streams_into_the_transcript() -> None:
+    """The app with the real SmolLM2 GGUF through the llama_cpp backend: streamed feedback text appears."""
+    from pathlib import Path
+
+    from tutor.backends.llama_cpp import LlamaCppBackend
+    from tutor.backends.models import tiny_model_path
+    from tutor.config import load_settings
+    from tutor.session.resources import Resources
+    from tutor.session.study import StudySession
+    from tutor.ui.app import make_app
+
+    settings = load_settings(corpus_dir=Path(__file__).resolve().parents[1] / "fixtures" / "corpus", max_tokens=24)
+    resources = Resources(
+        settings, backend_factory=lambda: LlamaCppBackend(tiny_model_path(), n_ctx=2048), retriever_factory=lambda: None
+    )
+    app = make_app(
+        settings,
+        resources=resources,
+        topic="lstm",
+        mode="learn",
+        session_factory=lambda m, t: StudySession(settings, resources, mode=m, topic=t, resume=False),
+    )  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        resources.model.get(wait=True)
+        await _settle(pilot)
+        await _type(pilot, "RNNs forget; LSTMs add a cell state.")
+        replies = app.screen.query_one(Transcript).query(StreamingReply)
+        assert replies and len(replies[-1].source.strip()) > 0
