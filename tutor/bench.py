@@ -179,7 +179,7 @@ def synthetic_search(n: int, queries: int = 200) -> dict[str, dict[str, float]]:
     flat = faiss.IndexFlatIP(384)
     flat.add(base)
     hnsw = faiss.IndexHNSWFlat(384, 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efSearch = 64
+    hnsw.hnsw.efSearch = 128
     hnsw.add(base)
     out: dict[str, dict[str, float]] = {}
     truth = None

@@ -29,8 +29,6 @@ CASES = {
         matched="dot products grow with d_k",
         missing="large logits saturate softmax and shrink gradients",
         misconceptions="none",
-        reference="Dot products of d_k-dimensional vectors with unit-variance entries have variance d_k; dividing by "
-        "sqrt(d_k) keeps logits ~unit variance so softmax does not saturate and gradients stay useful.",
     ),
     "followup": f"Passages:\n{PASSAGES}\n\nUsing only the passages, answer with [n] citations: "
     "Does LayerNorm depend on the batch size?",

@@ -275,7 +275,6 @@ class _Nodes:
             matched=prompts.bullet_list(result.matched),
             missing=prompts.bullet_list(result.missing),
             misconceptions=prompts.bullet_list(result.misconceptions),
-            reference=question.answer[:600],
         )
         self._stream_text(prompt, result.feedback)
         return {"question_id": None if result.verdict == "correct" else question.id}

@@ -9,13 +9,8 @@ SYSTEM = (
 )
 
 FEEDBACK = """Question: {question}
-Verdict (final, do not change it): {verdict} ({score:.0%})
-Correct points in the answer: {matched}
-Missing points: {missing}
-Misconceptions stated: {misconceptions}
-Reference (for your eyes): {reference}
-
-Write 2-3 sentences to the learner: what was right, what was missing or wrong, and the key idea to remember."""
+Verdict (final): {verdict} ({score:.0%}). Right: {matched}. Missing: {missing}. Wrong: {misconceptions}.
+In 2-3 sentences tell the learner what was right, what was missing or wrong, and the key idea to remember."""
 
 CLASSIFY = """A learner is answering this interview question: {question}
 Their message: {text}

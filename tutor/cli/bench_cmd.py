@@ -123,10 +123,10 @@ def _incremental(settings: Any) -> dict[str, float]:
     shutil.copytree(settings.corpus_dir or default_corpus_dir(), corpus)
     local = settings.model_copy(update={"corpus_dir": corpus, "home": settings.home / "incr"})
     build(local)
-    target = sorted(corpus.glob("*.md"))[0]
-    target.write_text(
-        target.read_text(encoding="utf-8") + "\n\n## Added note\n\nOne more paragraph.\n", encoding="utf-8"
-    )
+    target = next(p for p in sorted(corpus.glob("*.md")) if p.name != "README.md")
+    text = target.read_text(encoding="utf-8")
+    notes_end = text.index("\n# Questions")  # edit the notes, as an author would
+    target.write_text(text[:notes_end] + "\n\nOne more paragraph of notes.\n" + text[notes_end:], encoding="utf-8")
     start = time.perf_counter()
     manifest = build(local)
     return {
