@@ -29,8 +29,21 @@ TEST_IDS_FILE = "test_questions.txt"
 SPLITS = ("train", "dev", "test")
 LABELS = ("correct", "partial", "incorrect")
 KINDS = frozenset(
-    "paraphrase terse rambling partial misconception negation numeric_right numeric_wrong verbatim keyword_salad "
-    "off_topic empty injection".split()
+    [
+        "paraphrase",
+        "terse",
+        "rambling",
+        "partial",
+        "misconception",
+        "negation",
+        "numeric_right",
+        "numeric_wrong",
+        "verbatim",
+        "keyword_salad",
+        "off_topic",
+        "empty",
+        "injection",
+    ]
 )
 
 

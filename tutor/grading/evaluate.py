@@ -59,7 +59,9 @@ class Case:
 def load_cases(path: Path) -> list[Case]:
     """Read and validate a cases file; every problem names its line."""
     if not path.is_file():
-        raise GradingError(f"cases file not found: {path}", hint="build the split with `python -m tutor.grading.dataset build`")
+        raise GradingError(
+            f"cases file not found: {path}", hint="build the split with `python -m tutor.grading.dataset build`"
+        )
     cases = []
     for n, obj in read_jsonl(path):
         where = f"{path}:{n}"

@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 Embed = Callable[[list[str]], "np.ndarray"]
 
 MAX_KEY_POINTS = 6
-EMBED_WORD_BUDGET = 110
-ALIGNED = 0.45
-NUMBER_TOLERANCE = 0.01  # for numbers read off the reference text, which states results to 3-4 digits  # cosine above which an answer sentence is taken to talk about the key point at all
+EMBED_WORD_BUDGET = 90  # words of an answer embedded at most: the latency budget (see view_answer)
+ALIGNED = 0.45  # cosine above which an answer sentence is taken to talk about the key point at all
+NUMBER_TOLERANCE = 0.01  # for numbers read off the reference text, which states results to 3-4 digits
 
 FEATURE_NAMES: tuple[str, ...] = (
     "kp_sim_mean",
@@ -180,8 +180,11 @@ def prepare(
         question_stems=frozenset(content_stems(question)),
         misconception_only_stems=[frozenset(content_stems(m)) - ref_stems for m in mis_texts],
         misconception_stems=frozenset().union(*(content_stems(m) for m in mis_texts)),
-        result_numbers=[v for v in distinct(ref_numbers, NUMBER_TOLERANCE) if not any(
-            abs(v - q) <= NUMBER_TOLERANCE * abs(q) for q in question_numbers)],
+        result_numbers=[
+            v
+            for v in distinct(ref_numbers, NUMBER_TOLERANCE)
+            if not any(abs(v - q) <= NUMBER_TOLERANCE * abs(q) for q in question_numbers)
+        ],
         known_numbers=ref_numbers + question_numbers,
     )
     _CACHE[key] = prepared
@@ -273,8 +276,11 @@ def align(pq: PreparedQuestion, av: AnswerView) -> Alignment:
         sim = float(sims[i, j])
         unit_stems = frozenset(content_stems(av.units[j]))
         out.sim.append(sim)
-        out.lex.append(_overlap(kp.stems - pq.question_stems, av.stems) if kp.stems - pq.question_stems
-                       else _overlap(kp.stems, av.stems))
+        out.lex.append(
+            _overlap(kp.stems - pq.question_stems, av.stems)
+            if kp.stems - pq.question_stems
+            else _overlap(kp.stems, av.stems)
+        )
         out.unit.append(j)
         talks_about_it = sim >= ALIGNED or _overlap(kp.stems, unit_stems) >= 0.4
         out.contradicted.append(talks_about_it and contradicts(kp.polarity, av.polarities[j]))

@@ -36,6 +36,7 @@ MODES = ("fast", "hybrid", "llm")
 _RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 MATCHED_SUPPORT = 0.5
 MISCONCEPTION_SIM = 0.6
+NUMBERS_RIGHT = 0.95  # share of the expected values an answer must state for its numbers to count as right
 
 
 @dataclass
@@ -72,16 +73,24 @@ def grade(
     """Grade ``answer``; ``embed`` and ``model`` default to the shared MiniLM embedder and the shipped weights."""
     if mode not in MODES:
         raise GradingError(f"unknown grading mode {mode!r}; use one of {', '.join(MODES)}")
-    if mode != "fast" and backend is None:
-        raise GradingError(f"grading mode {mode!r} needs a chat model", hint="use mode 'fast', or load a model")
+    if mode == "llm" and backend is None:
+        raise GradingError("grading mode 'llm' needs a chat model", hint="use mode 'fast', or load a model")
     if not isinstance(answer, str) or not isinstance(question, str) or not isinstance(reference, str):
         raise GradingError("question, reference and answer must be text")
     if not reference.strip():
         raise GradingError("cannot grade without a reference answer")
     if not 0 <= tolerance < 1:
         raise GradingError(f"tolerance must be a relative error in [0, 1), got {tolerance}")
-    analysis = analyse(question, reference, answer, key_points=key_points, misconceptions=misconceptions,
-                       expected=expected, tolerance=tolerance, embed=embed)
+    analysis = analyse(
+        question,
+        reference,
+        answer,
+        key_points=key_points,
+        misconceptions=misconceptions,
+        expected=expected,
+        tolerance=tolerance,
+        embed=embed,
+    )
     return decide(analysis, model or load_model(), mode=mode, backend=backend)
 
 
@@ -141,29 +150,40 @@ def decide(
     pq, av, al, numeric = analysis.pq, analysis.av, analysis.alignment, analysis.numeric
     if pq is None or av is None or al is None:
         feedback = _INJECTION_ONLY_FEEDBACK if "injection" in flags else _EMPTY_FEEDBACK
-        return Grade("incorrect", 0.0, missing=analysis.key_points, flags=flags, mode=mode, feedback=feedback,
-                     probabilities={"incorrect": 1.0, "partial": 0.0, "correct": 0.0})
+        return Grade(
+            "incorrect",
+            0.0,
+            missing=analysis.key_points,
+            flags=flags,
+            mode=mode,
+            feedback=feedback,
+            probabilities={"incorrect": 1.0, "partial": 0.0, "correct": 0.0},
+        )
     probs = probs or model.probabilities(analysis.features)
     if mode == "llm":
         probs = _llm_probs(backend, pq, analysis.content)
     elif mode == "hybrid" and max(probs.values()) < model.low_confidence and numeric is None:
-        weight = float(model.meta.get("hybrid_llm_weight", 0.5))
-        llm = _llm_probs(backend, pq, analysis.content)
-        probs = {c: (1 - weight) * probs[c] + weight * llm[c] for c in probs}
-        flags.append("llm_consulted")
+        if backend is None:
+            flags.append("llm_unavailable")  # the model is still loading: keep the fast verdict rather than wait
+        else:
+            weight = float(model.meta.get("hybrid_llm_weight", 0.5))
+            llm = _llm_probs(backend, pq, analysis.content)
+            probs = {c: (1 - weight) * probs[c] + weight * llm[c] for c in probs}
+            flags.append("llm_consulted")
     verdict: Verdict = model.decide(probs) if mode != "llm" else max(probs, key=probs.__getitem__)  # type: ignore[assignment]
     score = probs["correct"] + 0.5 * probs["partial"]
 
-    if numeric is not None:  # numbers decide compute questions, whatever the text model thinks
-        verdict, score = _numeric_verdict(numeric)
-        flags += [] if verdict == "correct" else ["numeric_mismatch"]
+    if numeric is not None:  # arithmetic, not the model, says whether the numbers are right
+        floor, cap = _numeric_bounds(numeric)
+        verdict = floor if _RANK[verdict] < _RANK[floor] else cap if _RANK[verdict] > _RANK[cap] else verdict
+        flags += [] if cap == "correct" else ["numeric_mismatch"]
     verdict = _cap(verdict, flags)
     score = min(score, {"correct": 1.0, "partial": 0.75, "incorrect": 0.35}[verdict])
     score = max(score, {"correct": 0.7, "partial": 0.35, "incorrect": 0.0}[verdict])
 
     matched, missing = _split_key_points(pq, al)
     found = _misconceptions_found(pq, av, al)
-    confidence = 1.0 if numeric is not None else probs.get(verdict, 0.0)
+    confidence = probs.get(verdict, 0.0)
     return Grade(
         verdict=verdict,
         score=round(score, 3),
@@ -227,12 +247,14 @@ def _cap(verdict: Verdict, flags: list[str]) -> Verdict:
     return verdict
 
 
-def _numeric_verdict(result: NumericResult) -> tuple[Verdict, float]:
-    if result.fraction >= 0.8:
-        return "correct", 0.7 + 0.3 * result.fraction
-    if result.matched:
-        return "partial", 0.35 + 0.35 * result.fraction
-    return "incorrect", 0.0
+def _numeric_bounds(result: NumericResult) -> tuple[Verdict, Verdict]:
+    """(lowest, highest) verdict the numbers allow; the combiner chooses within, e.g. right numbers but no
+    explanation where one was asked is partial."""
+    if result.fraction >= NUMBERS_RIGHT:
+        return "partial", "correct"
+    if result.matched == 0 and result.stated > 0:
+        return "incorrect", "incorrect"
+    return "incorrect", "partial"
 
 
 def _llm_probs(backend: ChatBackend | None, pq: PreparedQuestion, content: str) -> dict[str, float]:
@@ -270,7 +292,7 @@ def _misconceptions_found(pq: PreparedQuestion, av: AnswerView, al: Alignment) -
         if sims[m, j] < MISCONCEPTION_SIM or contradicts(mis.polarity, av.polarities[j]):
             continue
         against_key_point = any(al.contradicted[i] and al.unit[i] == j for i in range(len(pq.key_points)))
-        if against_key_point or sims[m, j] > kp_sims[:, j].max() + 0.02 and sims[m, j] >= ALIGNED + 0.2:
+        if against_key_point or (sims[m, j] > kp_sims[:, j].max() + 0.02 and sims[m, j] >= ALIGNED + 0.2):
             found.append(mis.text)
     return found
 
@@ -303,10 +325,15 @@ def _feedback(
             f"(within {tolerance:.0%} relative tolerance)."
         )
     elif verdict == "correct":
-        parts.append("Correct: the answer covers the key points." if not missing else
-                     f"Correct in substance: you covered {_short(matched[0]) if matched else 'the main idea'}.")
+        parts.append(
+            "Correct: the answer covers the key points."
+            if not missing
+            else f"Correct in substance: you covered {_short(matched[0]) if matched else 'the main idea'}."
+        )
     elif matched:
         parts.append(f"You got this right: {_short(matched[0])}.")
+    elif verdict == "partial":
+        parts.append("Partly right, but no key point is stated completely yet.")
     else:
         parts.append("The answer does not yet state any of the key points.")
     wrong: list[str] = []
@@ -322,7 +349,9 @@ def _feedback(
         wrong.append(f"This is a common misconception: {_short(misconceptions[0])}.")
     elif "contradiction" in flags:
         wrong.append("Part of the answer states the opposite of the reference; check which way round it is.")
-    if missing and verdict != "correct" or (missing and not wrong and numeric is None):
-        parts.append(f"Missing: {_short(missing[0])}.")
+    elif verdict == "incorrect" and matched:
+        wrong.append("Some statements in it do not match the reference; compare them point by point.")
+    if missing:
+        parts.append(f"{'Worth adding' if verdict == 'correct' else 'Missing'}: {_short(missing[0])}.")
     parts.extend(wrong[:1])
     return " ".join(parts[:3])

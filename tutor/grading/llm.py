@@ -67,6 +67,8 @@ def judge(
     if verdict not in ("correct", "partial", "incorrect"):
         raise GradingError(f"the model returned no valid verdict: {str(reply)[:120]}")
     covered = tuple(
-        sorted({int(i) - 1 for i in reply.get("covered_key_points", []) if isinstance(i, int) and 0 < i <= len(key_points)})
+        sorted(
+            {int(i) - 1 for i in reply.get("covered_key_points", []) if isinstance(i, int) and 0 < i <= len(key_points)}
+        )
     )
     return LlmJudgement(verdict, covered, bool(reply.get("states_a_misconception", False)))

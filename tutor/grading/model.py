@@ -99,7 +99,13 @@ class VerdictModel:
 
 
 def _leaf_value(tree: Tree, x: list[float]) -> float:
-    feature, threshold, left, right, value = tree["feature"], tree["threshold"], tree["left"], tree["right"], tree["value"]
+    feature, threshold, left, right, value = (
+        tree["feature"],
+        tree["threshold"],
+        tree["left"],
+        tree["right"],
+        tree["value"],
+    )
     i = 0
     while feature[i] >= 0:
         i = left[i] if x[feature[i]] <= threshold[i] else right[i]

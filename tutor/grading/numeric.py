@@ -1,15 +1,21 @@
-"""Numeric answers to compute questions: checked against the tool's result with a relative tolerance, never a model."""
+"""Numeric answers to compute questions: checked against the tool's result with a relative tolerance, never a model.
+
+Each result field is compared in order: the expected values of a field (a matrix flattened row by row) must appear
+in the answer as a subsequence of the numbers it states, so "[3, 3, 0, 3]" does not pass for [3, 2, 2, 2] just
+because it contains a 3. A stated number also matches when it is the expected value correctly rounded to the
+decimals the learner wrote (0.002 for 0.0020872), as long as they wrote at least three decimals.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 _NUMBER = re.compile(
-    r"(?<![A-Za-z_\d.])(?P<sign>[-−–])?(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)"
+    r"(?<![A-Za-z_\d.])(?P<sign>[-−–])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
     r"(?:\s*(?:[eE](?P<exp>[-+−]?\d+)|[x×*]\s*10\s*\^\s*\{?(?P<pow>[-+−]?\d+)\}?))?"
     r"\s*(?P<suffix>%|percent\b|thousand\b|million\b|billion\b|trillion\b|[kKMBGT](?:i?B)?\b|bn\b)?"
     r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![\d.]))?"
@@ -21,9 +27,17 @@ _ABS_FLOOR = 1e-9
 
 
 @dataclass(frozen=True)
+class Mention:
+    """One number written in the text: the values it may mean, and the rounding slack its written digits allow."""
+
+    values: tuple[float, ...]
+    rounding: float = 0.0  # half a unit of the last written decimal, relative to the value (0 if < 3 decimals)
+
+
+@dataclass(frozen=True)
 class NumericResult:
-    expected: int  # distinct expected values
-    matched: int  # of those, how many the answer states within tolerance
+    expected: int  # expected values
+    matched: int  # of those, how many the answer states (in order, within tolerance)
     stated: int  # numbers in the answer
 
     @property
@@ -32,7 +46,7 @@ class NumericResult:
 
 
 def flatten_numbers(value: Any) -> Iterator[float]:
-    """Every number in a tool result, however nested in lists and dicts (booleans are not numbers here)."""
+    """Every number in a tool result, in order, however nested in lists and dicts (booleans are not numbers here)."""
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, int | float):
@@ -44,20 +58,16 @@ def flatten_numbers(value: Any) -> Iterator[float]:
     elif isinstance(value, list | tuple):
         for v in value:
             yield from flatten_numbers(v)
-    elif isinstance(value, str):
-        for candidates in stated_numbers(value):
-            yield candidates[0]
 
 
-def stated_numbers(text: str) -> list[tuple[float, ...]]:
-    """Each number written in ``text`` as the values it may mean (``14 GB`` is 14e9 or 14·2^30; ``27%`` is 0.27)."""
-    out: list[tuple[float, ...]] = []
+def mentions(text: str) -> list[Mention]:
+    """Each number written in ``text`` with the values it may mean (``14 GB`` is 14e9 or 14·2^30; ``27%`` is 0.27)."""
+    out: list[Mention] = []
     for m in _NUMBER.finditer(text):
         raw = m.group("num").replace(",", "")
-        try:
-            value = float(raw)
-        except ValueError:
-            continue
+        value = float(raw)
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+        rounding = 0.5 * 10.0**-decimals / abs(value) if decimals >= 3 and value else 0.0
         if m.group("sign"):
             value = -value
         exp = m.group("exp") or m.group("pow")
@@ -65,25 +75,48 @@ def stated_numbers(text: str) -> list[tuple[float, ...]]:
             value *= 10.0 ** int(exp.replace("−", "-"))
         if m.group("den"):
             den = float(m.group("den"))
-            out.append((value / den, value) if den else (value,))
+            out.append(Mention((value / den, value) if den else (value,)))
             continue
         suffix = (m.group("suffix") or "").lower()
         if suffix in ("%", "percent"):
-            out.append((value / 100, value))
+            out.append(Mention((value / 100, value), rounding))
             continue
         unit = suffix.rstrip("b").rstrip("i") if suffix not in ("b", "bn") else suffix
         if unit in _SCALE:
             candidates = [value * _SCALE[unit], value]
             if unit in _BINARY:
                 candidates.insert(1, value * _BINARY[unit])
-            out.append(tuple(candidates))
+            out.append(Mention(tuple(candidates), rounding))
         else:
-            out.append((value,))
+            out.append(Mention((value,), rounding))
     return out
+
+
+def stated_numbers(text: str) -> list[tuple[float, ...]]:
+    """The candidate values of every number in ``text``."""
+    return [m.values for m in mentions(text)]
 
 
 def close(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= max(tolerance * abs(b), _ABS_FLOOR)
+
+
+def _matches(mention: Mention, expected: float, tolerance: float) -> bool:
+    return any(
+        abs(c - expected) <= max(tolerance * abs(expected), mention.rounding * abs(c), _ABS_FLOOR)
+        for c in mention.values
+    )
+
+
+def _in_order(targets: Sequence[float], stated: Sequence[Mention], tolerance: float) -> int:
+    """Length of the longest common subsequence of the expected values and the stated numbers."""
+    previous = [0] * (len(stated) + 1)
+    for t in targets:
+        row = [0]
+        for j, mention in enumerate(stated):
+            row.append(previous[j] + 1 if _matches(mention, t, tolerance) else max(previous[j + 1], row[j]))
+        previous = row
+    return previous[-1]
 
 
 def distinct(values: list[float], tolerance: float) -> list[float]:
@@ -95,21 +128,27 @@ def distinct(values: list[float], tolerance: float) -> list[float]:
 
 
 def match_numbers(answer: str, targets: list[float], tolerance: float) -> NumericResult:
-    """How many of ``targets`` (distinct values) the answer states within ``tolerance`` (relative)."""
-    stated = stated_numbers(answer)
-    matched = sum(1 for t in targets if any(close(c, t, tolerance) for cands in stated for c in cands))
+    """How many of ``targets`` the answer states anywhere, within ``tolerance`` (relative)."""
+    stated = mentions(answer)
+    matched = sum(1 for t in targets if any(_matches(m, t, tolerance) for m in stated))
     return NumericResult(expected=len(targets), matched=matched, stated=len(stated))
 
 
 def check_numbers(answer: str, expected: dict[str, Any], tolerance: float) -> NumericResult:
-    """How many distinct values of the tool result the answer states within ``tolerance``."""
-    return match_numbers(answer, distinct(list(flatten_numbers(expected)), tolerance), tolerance)
+    """How many values of the tool result the answer states, field by field in order, within ``tolerance``."""
+    stated = mentions(answer)
+    total = matched = 0
+    for value in expected.values():
+        targets = list(flatten_numbers(value))
+        total += len(targets)
+        matched += _in_order(targets, stated, tolerance)
+    return NumericResult(expected=total, matched=matched, stated=len(stated))
 
 
 def foreign_share(answer: str, known: list[float], tolerance: float) -> float:
     """Share of the numbers in the answer that appear nowhere in the question or reference."""
-    stated = stated_numbers(answer)
+    stated = mentions(answer)
     if not stated:
         return 0.0
-    foreign = sum(1 for cands in stated if not any(close(c, k, tolerance) for c in cands for k in known))
+    foreign = sum(1 for m in stated if not any(_matches(m, k, tolerance) for k in known))
     return foreign / len(stated)

@@ -17,21 +17,24 @@ _MATH_DELIMS = re.compile(r"\$+|\\[,;!]|\\(?:mathrm|mathbf|text|operatorname)\b"
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?|\d+(?:\.\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'(\[$\\])|\n+|(?<=[.!?])\s*$")
 
-STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from into onto over under about as is are was
-    were be been being it its this that these those there here their they them we our you your i me my he she his her
-    do does did done so such than too very can could may might must shall should will would which who whom whose what
-    when where why how all any each both few more most other some own same only just also not no nor don't doesn't
-    isn't aren't wasn't weren't won't can't cannot never via per because while until up down out off again further
-    once both either neither one two has have had having get gets got use used uses using like etc ie eg""".split()
-)
-NEGATIONS = frozenset(
-    "not no never none nothing neither nor cannot without n't don't doesn't isn't aren't wasn't weren't won't can't "
-    "didn't shouldn't couldn't wouldn't hasn't haven't".split()
-)
+_STOPWORDS_TEXT = """
+    a an the and or but if then else of to in on at by for with from into onto over under about as is
+    are was were be been being it its this that these those there here their they them we our you your i
+    me my he she his her do does did done so such than too very can could may might must shall should
+    will would which who whom whose what when where why how all any each both few more most other some
+    own same only just also not no nor don't doesn't isn't aren't wasn't weren't won't can't cannot
+    never via per because while until up down out off again further once both either neither one two has
+    have had having get gets got use used uses using like etc ie eg
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+_NEGATIONS_TEXT = """
+    not no never none nothing neither nor cannot without n't don't doesn't isn't aren't wasn't weren't
+    won't can't didn't shouldn't couldn't wouldn't hasn't haven't
+"""
+NEGATIONS = frozenset(_NEGATIONS_TEXT.split())
 # Words after these name what the sentence rejects ("over features rather than the batch").
 _SCOPE_OPENERS = NEGATIONS | {"instead", "rather", "unlike", "except"}
-_SCOPE_CLOSERS = frozenset(", . ; : but whereas while and".split())
+_SCOPE_CLOSERS = frozenset([",", ".", ";", ":", "but", "whereas", "while", "and"])
 
 # Contrasts: each is a tuple of sides, each side a set of word roots meaning the same thing ("larger" = "bigger").
 # An answer sentence that takes one side where the aligned key point takes another contradicts it (MiniLM scores
@@ -219,7 +222,9 @@ def _split_compound(token: str) -> list[str]:
     return [token] if token in _CONTRAST_WORDS else token.split("-")
 
 
-_INFLECTION = re.compile(r"(e|es|ed|ing|s|al|ally|ly|ically|est|ial|ially|ion|ions|ation|ations|er|ers|e[rd]s?|ent|ence|ic|ical|ive|ively|ate|ated|ates|y)?")
+_INFLECTION = re.compile(
+    r"(e|es|ed|ing|s|al|ally|ly|ically|est|ial|ially|ion|ions|ation|ations|er|ers|e[rd]s?|ent|ence|ic|ical|ive|ively|ate|ated|ates|y)?"
+)
 _NOT_CONTRAST = frozenset({"multiple", "multiples", "lowercase", "address", "constants"})
 
 
