@@ -9,36 +9,17 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tutor.config import Settings
+from tutor.stats import summarize
 
 DECODE_PROMPT = "Explain, in about 120 words, why the LSTM cell state eases vanishing gradients."
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def timed_ms(fn: Callable[[], Any], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
 
 
 def rss_mb() -> float:
@@ -103,14 +84,6 @@ def startup_interactive_ms(settings: Settings) -> float:
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"start-up probe failed: {proc.stderr[-500:]}")
     return float(lines[-1])
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {
-        "p50": round(percentile(values, 0.5), 3),
-        "p95": round(percentile(values, 0.95), 3),
-        "mean": round(statistics.fmean(values), 3) if values else float("nan"),
-    }
 
 
 def scratch_home() -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 from tutor.errors import BadInput
 from tutor.retrieval.chunking import Chunk
 from tutor.retrieval.retriever import Retriever
+from tutor.stats import summarize
 
 QUERIES = Path(__file__).resolve().parents[2] / "evals" / "retrieval" / "queries.jsonl"
 MODES = ("dense", "bm25", "hybrid")
@@ -40,8 +41,6 @@ def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
 
 
 def evaluate(retriever: Retriever, queries: list[dict[str, Any]], k: int = 5) -> dict[str, Any]:
-    from tutor.bench import summarize
-
     retriever.search("warm-up")
     out: dict[str, Any] = {"n": len(queries)}
     for mode in MODES:
