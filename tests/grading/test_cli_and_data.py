@@ -43,6 +43,10 @@ def test_eval_grading_json_prints_every_key() -> None:
     assert report["labels"] == ["incorrect", "correct"]  # 2-way: no partial labels in the file
     assert report["per_kind"]["negation"]["graded_correct"] == 0
     assert report["latency_ms"]["p95"] > 0
+    sampled = CliRunner().invoke(
+        app, ["eval", "grading", "--cases", str(FIXTURES / "grading" / "small_cases.jsonl"), "--sample", "2", "--json"]
+    )
+    assert json.loads(sampled.stdout)["n"] == 2
 
 
 @pytest.mark.integration

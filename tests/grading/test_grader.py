@@ -31,7 +31,7 @@ def test_negated_layernorm_answer_is_not_correct(embed: Callable[[list[str]], An
     )
     flipped = grade(QUESTION, REFERENCE, "LayerNorm normalizes across the batch.", embed=embed)
     assert right.verdict == "correct"
-    assert flipped.verdict == "incorrect" and "contradiction" in flipped.flags
+    assert flipped.verdict == "incorrect" and "contradicts_reference" in flipped.flags
     assert flipped.score < right.score
 
 
@@ -134,5 +134,5 @@ def test_hybrid_consults_the_model_only_when_unsure(embed: Callable[[list[str]],
         QUESTION, REFERENCE, "LayerNorm normalizes across the batch.", mode="llm", backend=fake_model, embed=embed
     )
     assert len(fake_model.calls) == confident_calls + 1
-    assert result.verdict == "incorrect"  # the model said partial, but the contradiction rule caps it
+    assert result.verdict == "incorrect"  # the model said partial; the reference rules the claim out
     assert model.low_confidence > 0

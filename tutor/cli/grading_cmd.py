@@ -90,14 +90,18 @@ def eval_grading_cmd(
         typer.Option("--cases", help="JSONL file of labelled answers (default: the frozen test split)."),
     ] = None,
     mode: ModeOption = "fast",
-    limit: Annotated[int | None, typer.Option("--limit", help="Grade only the first N lines.", min=1)] = None,
+    sample: Annotated[
+        int | None, typer.Option("--sample", help="Grade only N lines, spread evenly over the file.", min=1)
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     from tutor.grading.dataset import CASES_DIR
     from tutor.grading.evaluate import load_cases, report, run
 
     _check_mode(mode)
-    loaded = load_cases(cases or CASES_DIR / "test.jsonl")[:limit]
+    loaded = load_cases(cases or CASES_DIR / "test.jsonl")
+    if sample is not None and sample < len(loaded):
+        loaded = [loaded[i * len(loaded) // sample] for i in range(sample)]
     backend = _backend(mode)
     with _progress(len(loaded)) as advance:
         grades, latencies = run(loaded, mode=mode, backend=backend, on_progress=advance)

@@ -8,7 +8,7 @@ Optional: id, kind, key_points, misconceptions, expected, tolerance. Other field
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +124,7 @@ def report(cases: Sequence[Case], grades: Sequence[Grade], latencies_ms: Sequenc
     else:
         out |= {k: None for k in ("accuracy", "macro_f1", "weighted_f1", "qwk", "false_correct_rate", "confusion")}
         out["per_kind"] = {}
+    out["flag_counts"] = dict(sorted(Counter(f for g in grades for f in g.flags).items()))
     scored = [(c.score, g.score * 5) for c, g in zip(cases, grades, strict=True) if c.score is not None]
     out["pearson"] = metrics.pearson([a for a, _ in scored], [b for _, b in scored]) if scored else None
     out["rmse"] = metrics.rmse([a for a, _ in scored], [b for _, b in scored]) if scored else None

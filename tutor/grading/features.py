@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 Embed = Callable[[list[str]], "np.ndarray"]
 
 MAX_KEY_POINTS = 6
-EMBED_WORD_BUDGET = 90  # words of an answer embedded at most: the latency budget (see view_answer)
+EMBED_CHAR_BUDGET = 320  # characters of an answer embedded at most: the latency budget (see view_answer)
 ALIGNED = 0.45  # cosine above which an answer sentence is taken to talk about the key point at all
 NUMBER_TOLERANCE = 0.01  # for numbers read off the reference text, which states results to 3-4 digits
 
@@ -50,6 +50,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "kp_covered_50",
     "kp_covered_65",
     "kp_contradicted",
+    "kp_rejected",
     "kp_negation_flip",
     "ref_sim",
     "ref_recall",
@@ -196,8 +197,9 @@ def prepare(
 def view_answer(text: str, pq: PreparedQuestion, embed: Embed) -> AnswerView:
     """Split the answer into sentences and embed them in one batch.
 
-    Embedding cost grows with the words embedded, so a long answer is cut to the sentences that share the most
-    words with the reference (filler cannot align with a key point anyway), up to EMBED_WORD_BUDGET words. The
+    Embedding cost grows with the tokens embedded, so a long answer is cut to the sentences that share the most
+    words with the reference (filler cannot align with a key point anyway), up to EMBED_CHAR_BUDGET characters
+    (characters track tokens better than words do: formulas are many tokens per word). The
     whole-answer vector is the normalised mean of the sentence vectors.
     """
     import numpy as np
@@ -216,16 +218,16 @@ def view_answer(text: str, pq: PreparedQuestion, embed: Embed) -> AnswerView:
 
 
 def _within_budget(units: list[str], relevant: frozenset[str]) -> list[str]:
-    lengths = [len(u.split()) for u in units]
-    if sum(lengths) <= EMBED_WORD_BUDGET:
+    lengths = [len(u) for u in units]
+    if sum(lengths) <= EMBED_CHAR_BUDGET:
         return units
-    ranked = sorted(range(len(units)), key=lambda i: -len(content_stems(units[i]) & relevant) / (lengths[i] + 5))
+    ranked = sorted(range(len(units)), key=lambda i: -len(content_stems(units[i]) & relevant) / (lengths[i] + 30))
     kept, total = [], 0
     for i in ranked:
-        if total + lengths[i] <= EMBED_WORD_BUDGET or not kept:
+        if total + lengths[i] <= EMBED_CHAR_BUDGET or not kept:
             kept.append(i)
             total += lengths[i]
-    return [units[i] for i in sorted(kept)]
+    return [units[i][:EMBED_CHAR_BUDGET] for i in sorted(kept)]
 
 
 def stem_sequence(text: str) -> list[str]:
@@ -261,8 +263,10 @@ class Alignment:
     lex: list[float]
     unit: list[int]
     contradicted: list[bool]
+    explicit: list[bool]  # contradicted by an explicit rejection ("not the batch"): the strong cue
     negation_flip: list[bool]
     order: list[float]  # rank agreement of shared words between key point and aligned sentence (-1 swapped .. 1)
+    overlap: list[float]  # share of the key point's words in the aligned sentence
 
     def support(self, i: int) -> float:
         return 0.0 if self.contradicted[i] else 0.5 * self.sim[i] + 0.5 * self.lex[i]
@@ -270,7 +274,7 @@ class Alignment:
 
 def align(pq: PreparedQuestion, av: AnswerView) -> Alignment:
     sims = pq.key_point_vecs @ av.unit_vecs.T  # (n_kp, n_units)
-    out = Alignment([], [], [], [], [], [])
+    out = Alignment([], [], [], [], [], [], [], [])
     for i, kp in enumerate(pq.key_points):
         j = int(sims[i].argmax())
         sim = float(sims[i, j])
@@ -282,13 +286,14 @@ def align(pq: PreparedQuestion, av: AnswerView) -> Alignment:
             else _overlap(kp.stems, av.stems)
         )
         out.unit.append(j)
-        talks_about_it = sim >= ALIGNED or _overlap(kp.stems, unit_stems) >= 0.4
-        out.contradicted.append(talks_about_it and contradicts(kp.polarity, av.polarities[j]))
+        out.overlap.append(_overlap(kp.stems, unit_stems))
+        talks_about_it = sim >= ALIGNED or out.overlap[i] >= 0.4
+        cue = contradicts(kp.polarity, av.polarities[j]) if talks_about_it else None
+        out.contradicted.append(cue is not None)
+        out.explicit.append(cue == "explicit")
         out.order.append(order_agreement(kp.sequence, stem_sequence(av.units[j])))
         out.negation_flip.append(
-            talks_about_it
-            and _overlap(kp.stems, unit_stems) >= 0.4
-            and (kp.polarity.negations % 2) != (av.polarities[j].negations % 2)
+            talks_about_it and out.overlap[i] >= 0.4 and (kp.polarity.negations % 2) != (av.polarities[j].negations % 2)
         )
     return out
 
@@ -337,6 +342,7 @@ def compute_features(
         "kp_covered_50": sum(s >= 0.5 for s in support) / n,
         "kp_covered_65": sum(s >= 0.65 for s in support) / n,
         "kp_contradicted": sum(al.contradicted) / n,
+        "kp_rejected": sum(al.explicit) / n,
         "kp_negation_flip": sum(al.negation_flip) / n,
         "ref_sim": float(pq.reference_vec @ av.whole_vec),
         "ref_recall": _overlap(pq.reference_stems, ans_stems),

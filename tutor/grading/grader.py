@@ -36,6 +36,7 @@ MODES = ("fast", "hybrid", "llm")
 _RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 MATCHED_SUPPORT = 0.5
 MISCONCEPTION_SIM = 0.6
+CONTRADICTION_SIM = 0.6  # cosine above which a key point and an answer sentence are taken to make the same claim
 NUMBERS_RIGHT = 0.95  # share of the expected values an answer must state for its numbers to count as right
 
 
@@ -178,6 +179,8 @@ def decide(
         verdict = floor if _RANK[verdict] < _RANK[floor] else cap if _RANK[verdict] > _RANK[cap] else verdict
         flags += [] if cap == "correct" else ["numeric_mismatch"]
     verdict = _cap(verdict, flags)
+    if verdict == "correct" and "contradiction" in flags:
+        flags.remove("contradiction")  # the combiner weighed the cue and overruled it
     score = min(score, {"correct": 1.0, "partial": 0.75, "incorrect": 0.35}[verdict])
     score = max(score, {"correct": 0.7, "partial": 0.35, "incorrect": 0.0}[verdict])
 
@@ -224,7 +227,13 @@ def _content_flags(pq: PreparedQuestion, av: AnswerView, f: dict[str, float], al
         flags.append("keyword_salad")
     if copied_question_share(av.text, pq.question) >= 0.8 and f["beyond_question_recall"] < 0.15:
         flags.append("copied_question")
-    if any(al.contradicted[i] and al.sim[i] >= 0.6 for i in range(len(pq.key_points))):
+    strongly_aligned = [al.sim[i] >= CONTRADICTION_SIM for i in range(len(pq.key_points))]
+    if any(al.explicit[i] and strongly_aligned[i] for i in range(len(pq.key_points))):
+        # The reference rules out in so many words what the answer asserts ("not across the batch").
+        flags.append("contradicts_reference")
+    elif any(al.contradicted[i] and strongly_aligned[i] for i in range(len(pq.key_points))):
+        # A cue, not a verdict: on compare questions one sentence often names both sides, so this only feeds the
+        # combiner (kp_contradicted) and the feedback.
         flags.append("contradiction")
     return flags
 
@@ -232,7 +241,7 @@ def _content_flags(pq: PreparedQuestion, av: AnswerView, f: dict[str, float], al
 # Flags that rule a verdict out, whatever the combiner or the model says.
 _CAPS: dict[str, Verdict] = {
     "injection": "partial",
-    "contradiction": "incorrect",
+    "contradicts_reference": "incorrect",
     "keyword_salad": "partial",
     "off_topic": "incorrect",
     "copied_question": "incorrect",
@@ -347,7 +356,7 @@ def _feedback(
         wrong.append("A list of terms is not an explanation; say how they relate.")
     if misconceptions:
         wrong.append(f"This is a common misconception: {_short(misconceptions[0])}.")
-    elif "contradiction" in flags:
+    elif "contradicts_reference" in flags or "contradiction" in flags:
         wrong.append("Part of the answer states the opposite of the reference; check which way round it is.")
     elif verdict == "incorrect" and matched:
         wrong.append("Some statements in it do not match the reference; compare them point by point.")

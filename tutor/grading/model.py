@@ -36,6 +36,7 @@ class VerdictModel:
     correct_threshold: float  # P(correct) needed to call an answer correct (calibrated against false-correct)
     low_confidence: float  # below this, hybrid mode asks the LLM
     meta: dict[str, Any] = field(default_factory=dict)
+    partial_bias: float = 1.0  # partial wins over incorrect when P(partial) * partial_bias >= P(incorrect)
     trees: tuple[tuple[Tree, ...], ...] = ()  # boosting rounds, each one tree per class; empty for the linear model
 
     def probabilities(self, values: dict[str, float]) -> dict[str, float]:
@@ -55,10 +56,10 @@ class VerdictModel:
         return {c: e / total for c, e in zip(CLASSES, exp, strict=True)}
 
     def decide(self, probs: dict[str, float]) -> str:
-        """Correct only above the calibrated threshold; otherwise the likelier of partial and incorrect."""
+        """Correct only above the calibrated threshold; otherwise partial or incorrect, by their calibrated odds."""
         if probs["correct"] >= self.correct_threshold:
             return "correct"
-        return "partial" if probs["partial"] >= probs["incorrect"] else "incorrect"
+        return "partial" if probs["partial"] * self.partial_bias >= probs["incorrect"] else "incorrect"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class VerdictModel:
             "intercept": list(self.intercept),
             "correct_threshold": self.correct_threshold,
             "low_confidence": self.low_confidence,
+            "partial_bias": self.partial_bias,
             "trees": [list(r) for r in self.trees],
             "meta": self.meta,
         }
@@ -87,6 +89,7 @@ class VerdictModel:
                 low_confidence=float(data["low_confidence"]),
                 meta=dict(data.get("meta", {})),
                 trees=tuple(tuple(dict(t) for t in r) for r in data.get("trees", [])),
+                partial_bias=float(data.get("partial_bias", 1.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise GradingError(f"grading weights are malformed: {exc}") from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 MAX_ANSWER_CHARS = 4000  # a long answer is graded on its first ~600 words; nothing legitimate needs more
 
@@ -241,21 +242,27 @@ def _contrast_root(token: str) -> str | None:
     return None
 
 
-def contradicts(target: Polarity, answer: Polarity) -> bool:
-    """True when the answer sentence takes another side of a contrast than the target sentence takes.
+Contradiction = Literal["explicit", "swap"] | None
+
+
+def contradicts(target: Polarity, answer: Polarity) -> Contradiction:
+    """Whether the answer sentence takes another side of a contrast than the target sentence takes.
 
     A side counts as taken when asserted and not also rejected in the same sentence ("not across the batch ...
-    batch size 1" takes no batch side). The answer contradicts when it asserts only sides the target rejects,
-    rejects the side the target takes, or takes a different side with neither sentence rejecting anything.
+    batch size 1" takes no batch side). "explicit": the answer asserts only a side the target explicitly rules out
+    ("across the batch" against "... not across the batch"). "swap": the answer rejects the target's side, or each
+    names a different side; that also happens when a sentence merely mentions another member of the contrast
+    (compare questions name both), so it is a weaker cue.
     """
+    swapped = False
     for contrast in CONTRASTS:
         t_pos = {i for i, side in enumerate(contrast) if side & target.asserted and not side & target.rejected}
         t_rej = {i for i, side in enumerate(contrast) if side & target.rejected}
         a_all = {i for i, side in enumerate(contrast) if side & answer.asserted}
         a_rej = {i for i, side in enumerate(contrast) if side & answer.rejected}
         a_pos = a_all - a_rej
-        if (a_pos & t_rej and not a_pos & t_pos) or a_rej & t_pos:
-            return True
-        if t_pos and a_pos and not t_pos & a_pos and not t_rej and not a_rej:
-            return True
-    return False
+        if a_pos & t_rej and not a_pos & t_pos:
+            return "explicit"  # the answer asserts what the target explicitly rules out
+        swapped = swapped or bool(a_rej & t_pos)
+        swapped = swapped or bool(t_pos and a_pos and not t_pos & a_pos and not t_rej and not a_rej)
+    return "swap" if swapped else None

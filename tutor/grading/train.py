@@ -39,6 +39,7 @@ C_GRID = (0.1, 0.3, 1.0, 3.0)  # inverse regularisation of the logistic regressi
 RATE_GRID = (0.03, 0.05, 0.1)  # learning rates of the boosted trees
 BOOST_ROUNDS = 200
 THRESHOLDS = tuple(round(0.30 + 0.025 * i, 3) for i in range(25))
+PARTIAL_BIASES = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
 def analyse_cases(cases: Sequence[Case], *, derived: bool = False) -> list[Analysis]:
@@ -159,27 +160,34 @@ def out_of_fold(
     return probs
 
 
-def verdicts(analyses: Sequence[Analysis], probs: Sequence[dict[str, float]], threshold: float) -> list[str]:
+def verdicts(
+    analyses: Sequence[Analysis], probs: Sequence[dict[str, float]], threshold: float, partial_bias: float = 1.0
+) -> list[str]:
     """What grade() would answer with these probabilities: threshold, numeric rule and caps included."""
-    model = replace(_PLACEHOLDER, correct_threshold=threshold)
+    model = replace(_PLACEHOLDER, correct_threshold=threshold, partial_bias=partial_bias)
     return [decide(a, model, probs=p).verdict for a, p in zip(analyses, probs, strict=True)]
 
 
-_PLACEHOLDER = VerdictModel((), (), (), (), (), 0.5, 0.0)  # decide() needs only its threshold when given probs
+_PLACEHOLDER = VerdictModel((), (), (), (), (), 0.5, 0.0)  # decide() needs only its thresholds when given probs
 
 
 def calibrate(
     analyses: Sequence[Analysis], labels: Sequence[str], probs: Sequence[dict[str, float]]
-) -> tuple[float, dict[str, Any]]:
-    """The threshold with the best macro-F1 among those within the false-correct budget (else the safest one)."""
-    results = [{"threshold": t, **summary(labels, verdicts(analyses, probs, t))} for t in THRESHOLDS]
+) -> tuple[float, float, dict[str, Any]]:
+    """The (correct threshold, partial bias) with the best macro-F1 among those within the false-correct budget
+    (else the safest one)."""
+    results = [
+        {"threshold": t, "partial_bias": b, **summary(labels, verdicts(analyses, probs, t, b))}
+        for t in THRESHOLDS
+        for b in PARTIAL_BIASES
+    ]
     feasible = [r for r in results if r["false_correct_rate"] <= FALSE_CORRECT_BUDGET]
     best = (
         max(feasible, key=lambda r: (r["macro_f1"], -r["false_correct_rate"]))
         if feasible
         else min(results, key=lambda r: (r["false_correct_rate"], -r["macro_f1"]))
     )
-    return best["threshold"], best
+    return best["threshold"], best["partial_bias"], best
 
 
 def data_hash(paths: Sequence[Path]) -> str:
@@ -214,16 +222,16 @@ def train(
     best_c, best_f1 = grid[0], -1.0
     for c in grid:
         probs = out_of_fold(fitter, analyses, y, groups, features, c, folds)
-        threshold, figures = calibrate(analyses, y, probs)
-        cv[str(c)] = {k: figures[k] for k in ("threshold", "macro_f1", "false_correct_rate", "accuracy")}
+        _, _, figures = calibrate(analyses, y, probs)
+        cv[str(c)] = {k: figures[k] for k in ("threshold", "partial_bias", "macro_f1", "false_correct_rate")}
         if figures["macro_f1"] > best_f1 and figures["false_correct_rate"] <= FALSE_CORRECT_BUDGET:
             best_c, best_f1 = c, figures["macro_f1"]
     probs = out_of_fold(fitter, analyses, y, groups, features, best_c, folds)
-    threshold, figures = calibrate(analyses, y, probs)
+    threshold, bias, figures = calibrate(analyses, y, probs)
     n = len(cases)
-    oof_authored = summary(labels, verdicts(authored, probs[:n], threshold))  # type: ignore[arg-type]
-    oof_derived = summary(labels, verdicts(derived, probs[n:], threshold))  # type: ignore[arg-type]
-    model = fitter(analyses, y, features, best_c, threshold)
+    oof_authored = summary(labels, verdicts(authored, probs[:n], threshold, bias))  # type: ignore[arg-type]
+    oof_derived = summary(labels, verdicts(derived, probs[n:], threshold, bias))  # type: ignore[arg-type]
+    model = replace(fitter(analyses, y, features, best_c, threshold), partial_bias=bias)
     meta: dict[str, Any] = {
         "combiner": combiner,
         "trained_on": str(train_path.name),
@@ -245,7 +253,8 @@ def train(
         dev = load_cases(dev_path)
         dev_probs = [model.probabilities(a.features) if a.features else {} for a in analyse_cases(dev)]
         dev_labels = [c.label for c in dev]
-        meta["dev"] = _brief(summary(dev_labels, verdicts(analyse_cases(dev), dev_probs, threshold)))  # type: ignore[arg-type]
+        dev_verdicts = verdicts(analyse_cases(dev), dev_probs, threshold, bias)
+        meta["dev"] = _brief(summary(dev_labels, dev_verdicts))  # type: ignore[arg-type]
     model = VerdictModel.from_json({**model.to_json(), "meta": meta})
     return model, meta
 
