@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tutor.cli import app
-from tutor.corpus.check import check_corpus
+from tutor.corpus.check import check_corpus, numbers_agree
 from tutor.corpus.loader import load_corpus, load_corpus_with_problems
 from tutor.corpus.seeds import extract_seed_items
 from tutor.errors import CorpusError
@@ -91,6 +91,22 @@ def test_check_fix_writes_expected_then_passes(tmp_path: Path) -> None:
     assert any("disagrees with lora_params" in e for e in check_corpus(root, near_duplicates=False).errors)
 
 
+def test_check_fix_handles_several_new_compute_questions_in_one_file(tmp_path: Path) -> None:
+    """Each insertion shifts the lines below it; the next question must still get its own line."""
+    shutil.copytree(FIXTURE, tmp_path / "c")
+    root = tmp_path / "c"
+    text = (root / "lora.md").read_text()
+    block = text[text.index("## lora-"):]
+    block = block[: block.index("\n## ", 1) + 1] if "\n## " in block[1:] else block
+    compute = next(b for b in text.split("\n## ") if "- tool: lora_params" in b)
+    twin = ("## " + compute).replace(compute.split(":", 1)[0], "lora-099", 1).replace('"rank": 8', '"rank": 4')
+    (root / "lora.md").write_text(text.rstrip("\n") + "\n\n" + twin.rstrip("\n") + "\n")
+    check_corpus(root, fix=True, near_duplicates=False)
+    fixed = (root / "lora.md").read_text()
+    assert fixed.count("- expected:") == 2 and '- expected: {"params": 32768}' in fixed
+    assert check_corpus(root, near_duplicates=False).errors == []
+
+
 def test_check_finds_near_duplicates_mojibake_and_seed_coverage(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE, tmp_path / "c")
     root = tmp_path / "c"
@@ -139,3 +155,11 @@ def test_corpus_check_cli_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     data = json.loads(result.output)
     assert result.exit_code == 1 and data["questions"] == 3 and data["topics"] == {"lstm": 2, "lora": 1}
     assert {"errors", "by_kind", "by_difficulty"} <= set(data)
+
+
+def test_numbers_agree_within_tolerance_through_nested_results() -> None:
+    """Tool results are dicts of lists; the last bits of a float differ between BLAS builds."""
+    stored = {"mean": [2.860791604243955, 0.013657089610960953], "n": 3}
+    assert numbers_agree(stored, {"mean": [2.860791604243955, 0.013657089610960979], "n": 3}, 0.01)
+    assert not numbers_agree(stored, {"mean": [2.9, 0.0137], "n": 3}, 0.01)
+    assert not numbers_agree(stored, {"mean": [2.860791604243955, 0.013657089610960953]}, 0.01)

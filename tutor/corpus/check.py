@@ -48,6 +48,8 @@ def pick(value: Any, dotted: str) -> Any:
 
 
 def numbers_agree(a: Any, b: Any, tol: float) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(numbers_agree(a[k], b[k], tol) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(numbers_agree(x, y, tol) for x, y in zip(a, b, strict=True))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -118,17 +120,22 @@ def _compute_checks(root: Path, qs: list[Question], report: CheckReport, fix: bo
 
 
 def _write_expected(path: Path, q: Question, actual: dict[str, Any]) -> None:
-    """Set the question's `- expected:` line from the tool's output, leaving every other byte as it was."""
+    """Set the question's `- expected:` line from the tool's output, leaving every other byte as it was.
+
+    The question is found by its heading, not by the line number parsed earlier: an insertion above it (another
+    question of the same file fixed first) shifts every later line.
+    """
     lines = path.read_text(encoding="utf-8").split("\n")
     line = f"- expected: {json.dumps(actual)}"
-    i = q.line  # 0-based index of the line after the heading
-    while i < len(lines) and not lines[i].startswith("###"):
+    start = next(n for n, text in enumerate(lines) if text.startswith(f"## {q.id}:")) + 1
+    i = start
+    while i < len(lines) and not lines[i].startswith(("###", "## ")):
         if lines[i].startswith("- expected:"):
             lines[i] = line
             break
         i += 1
     else:
-        last_meta = max(k for k in range(q.line, i) if lines[k].startswith("- "))
+        last_meta = max((k for k in range(start, i) if lines[k].startswith("- ")), default=start - 1)
         lines.insert(last_meta + 1, line)
     path.write_text("\n".join(lines), encoding="utf-8")
 
