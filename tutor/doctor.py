@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -75,6 +77,40 @@ def _model(settings: Settings, verify_hash: bool) -> Check:
     return Check("model", True, f"chunks installed; {DEFAULT_MODEL.filename} is assembled on first use")
 
 
+# llama.cpp compiles for the build machine's CPU; some VMs list AMX in /proc/cpuinfo but do not enable it, and the
+# k-quant kernels then die with SIGILL on the first batch. Building for AVX-512/AVX2 without AMX avoids it.
+PORTABLE_BUILD = (
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON" '
+    "pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python"
+)
+# The same thread and context settings as the llama.cpp backend: the kernels llama.cpp picks depend on them.
+_PROBE = (
+    "import os, sys; from llama_cpp import Llama; n = os.cpu_count() or 1; "
+    "Llama(sys.argv[1], n_ctx=512, n_threads=n, n_threads_batch=n, verbose=False)('a b c ' * 16, max_tokens=2)"
+)
+
+
+def _generation(settings: Settings, _: bool) -> Check:
+    """Decode two tokens in a child process: a crash there must not take the doctor down with it."""
+    from tutor.backends.models import DEFAULT_MODEL
+
+    path = settings.model or settings.models_dir / DEFAULT_MODEL.filename
+    if settings.backend != "llama_cpp" or not path.is_file():
+        return Check("generation", True, "skipped (no local model file yet)")
+    proc = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, timeout=300)
+    if proc.returncode == -signal.SIGILL:
+        return Check(
+            "generation",
+            False,
+            "llama.cpp died with an illegal instruction: it was compiled for CPU features this machine does not enable",
+            PORTABLE_BUILD,
+        )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return Check("generation", False, tail, "run `tutor doctor` again after `pip install -e '.[model]'`")
+    return Check("generation", True, f"{path.name} decodes")
+
+
 def _embedder(_: Settings, __: bool) -> Check:
     from tutor.backends.embedder import Embedder
 
@@ -101,6 +137,7 @@ CHECKS: list[Callable[[Settings, bool], Check]] = [
     _torch,
     _llama,
     _model,
+    _generation,
     _embedder,
     _index,
     _data_dir,

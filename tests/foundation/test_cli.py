@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -51,3 +52,16 @@ def test_doctor_json_on_fresh_data_dir() -> None:
     assert "CPU" in names["torch"]["detail"]
     assert proc.returncode == (0 if report["ok"] else 1)
     assert all(c["fix"] for c in report["checks"] if not c["ok"])
+
+
+def test_generation_probe_decodes_a_real_model_and_reports_a_broken_one(tmp_path: Path) -> None:
+    from tutor.backends.models import tiny_model_path
+    from tutor.config import Settings
+    from tutor.doctor import _generation
+
+    healthy = _generation(Settings(model=tiny_model_path()), False)
+    broken_file = tmp_path / "broken.gguf"
+    broken_file.write_bytes(b"GGUF but not really")
+    broken = _generation(Settings(model=broken_file), False)
+    assert healthy.ok and "decodes" in healthy.detail
+    assert not broken.ok and broken.fix
