@@ -10,10 +10,19 @@ import pytest
 from tutor.backends.fake import FakeBackend
 
 
+@pytest.fixture(scope="session")
+def embedder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export of the embedder for the whole run (exporting takes seconds), outside every test's home."""
+    return tmp_path_factory.mktemp("embedder")
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, embedder_dir: Path
+) -> Iterator[Path]:
     """Every test gets its own TUTOR_HOME and config file, so nothing touches the user's real data."""
     home = tmp_path_factory.mktemp("tutor-home")
+    monkeypatch.setenv("TUTOR_EMBEDDER_DIR", str(embedder_dir))
     monkeypatch.setenv("TUTOR_HOME", str(home))
     monkeypatch.setenv("TUTOR_CONFIG_FILE", str(home / "config.toml"))
     monkeypatch.setenv("TUTOR_ALLOW_FAKE", "1")

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     openai_model: str = Field("local", description="Model name sent to the OpenAI-compatible server.")
     grading_mode: Literal["fast", "hybrid", "llm"] = Field("fast", description="How free-text answers are graded.")
     corpus_dir: Path | None = Field(None, description="Corpus folder (default: the one shipped with tutor).")
+    embedder_runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="Run the embedder with ONNX Runtime (faster, exported once) or sentence-transformers."
+    )
+    embedder_dir: Path | None = Field(None, description="Where the embedder's ONNX export lives (default: models dir).")
     theme: str = Field("textual-dark", description="TUI colour theme.")
 
     @classmethod

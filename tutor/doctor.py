@@ -112,10 +112,11 @@ def _generation(settings: Settings, _: bool) -> Check:
 
 
 def _embedder(_: Settings, __: bool) -> Check:
-    from tutor.backends.embedder import Embedder
+    from tutor.backends.embedder import shared_embedder
 
-    vec = Embedder().encode(["doctor check"])
-    return Check("embedder", vec.shape == (1, 384), f"all-MiniLM-L6-v2, dim {vec.shape[1]}")
+    embedder = shared_embedder()
+    vec = embedder.encode(["doctor check"])
+    return Check("embedder", vec.shape == (1, 384), f"all-MiniLM-L6-v2, dim {vec.shape[1]}, {embedder.runtime}")
 
 
 def _index(settings: Settings, _: bool) -> Check:

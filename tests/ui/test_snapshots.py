@@ -21,6 +21,8 @@ SIZE = (120, 40)
 async def _ready(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, TutorApp)
+    for area in (a for screen in app.screen_stack for a in screen.query(TextArea)):
+        area.cursor_blink = False  # a blinking cursor is drawn or not depending on when the frame is taken
     app.resources.model.get(wait=True)
     app.resources.index.get(wait=True)
     await app.workers.wait_for_complete()

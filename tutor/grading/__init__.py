@@ -1,5 +1,5 @@
 """Grading free-text answers: calibrated features + a learned combiner, with an optional LLM judge."""
 
-from tutor.grading.grader import MODES, Grade, grade
+from tutor.grading.grader import MODES, Grade, grade, prepare_question
 
-__all__ = ["MODES", "Grade", "grade"]
+__all__ = ["MODES", "Grade", "grade", "prepare_question"]
