@@ -273,7 +273,9 @@ class _Nodes:
             verdict=result.verdict,
             score=result.score,
             matched=prompts.bullet_list(result.matched),
-            missing=prompts.bullet_list(result.missing),
+            # The grade event lists every missed point; the model gets the first three, since each prompt token
+            # costs ~20 ms before the first feedback token on 2 cores.
+            missing=prompts.bullet_list(result.missing[:3]),
             misconceptions=prompts.bullet_list(result.misconceptions),
         )
         self._stream_text(prompt, result.feedback)

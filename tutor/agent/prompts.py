@@ -10,7 +10,8 @@ SYSTEM = (
 
 FEEDBACK = """Question: {question}
 Verdict (final): {verdict} ({score:.0%}). Right: {matched}. Missing: {missing}. Wrong: {misconceptions}.
-In 2-3 sentences tell the learner what was right, what was missing or wrong, and the key idea to remember."""
+Using only the facts above and adding no others, tell the learner in 2-3 sentences what was right, what was missing
+or wrong, and the key idea to remember."""
 
 CLASSIFY = """A learner is answering this interview question: {question}
 Their message: {text}
