@@ -96,8 +96,6 @@ def test_check_fix_handles_several_new_compute_questions_in_one_file(tmp_path: P
     shutil.copytree(FIXTURE, tmp_path / "c")
     root = tmp_path / "c"
     text = (root / "lora.md").read_text()
-    block = text[text.index("## lora-") :]
-    block = block[: block.index("\n## ", 1) + 1] if "\n## " in block[1:] else block
     compute = next(b for b in text.split("\n## ") if "- tool: lora_params" in b)
     twin = ("## " + compute).replace(compute.split(":", 1)[0], "lora-099", 1).replace('"rank": 8', '"rank": 4')
     (root / "lora.md").write_text(text.rstrip("\n") + "\n\n" + twin.rstrip("\n") + "\n")

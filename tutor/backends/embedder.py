@@ -161,8 +161,8 @@ class Embedder:
         except ImportError:
             return None
         path = self.onnx_dir / ONNX_FILE
-        for attempt in range(2):
-            if not path.is_file() or attempt:
+        for retry in (False, True):  # the second pass replaces a corrupt or outdated export
+            if retry or not path.is_file():
                 try:
                     _TorchRuntime().export_onnx(path)
                 except (ImportError, RuntimeError, OSError):

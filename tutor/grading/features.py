@@ -266,7 +266,6 @@ class Alignment:
     explicit: list[bool]  # contradicted by an explicit rejection ("not the batch"): the strong cue
     negation_flip: list[bool]
     order: list[float]  # rank agreement of shared words between key point and aligned sentence (-1 swapped .. 1)
-    overlap: list[float]  # share of the key point's words in the aligned sentence
 
     def support(self, i: int) -> float:
         return 0.0 if self.contradicted[i] else 0.5 * self.sim[i] + 0.5 * self.lex[i]
@@ -274,7 +273,7 @@ class Alignment:
 
 def align(pq: PreparedQuestion, av: AnswerView) -> Alignment:
     sims = pq.key_point_vecs @ av.unit_vecs.T  # (n_kp, n_units)
-    out = Alignment([], [], [], [], [], [], [], [])
+    out = Alignment([], [], [], [], [], [], [])
     for i, kp in enumerate(pq.key_points):
         j = int(sims[i].argmax())
         sim = float(sims[i, j])
@@ -286,14 +285,14 @@ def align(pq: PreparedQuestion, av: AnswerView) -> Alignment:
             else _overlap(kp.stems, av.stems)
         )
         out.unit.append(j)
-        out.overlap.append(_overlap(kp.stems, unit_stems))
-        talks_about_it = sim >= ALIGNED or out.overlap[i] >= 0.4
+        overlap = _overlap(kp.stems, unit_stems)  # share of the key point's words in the aligned sentence
+        talks_about_it = sim >= ALIGNED or overlap >= 0.4
         cue = contradicts(kp.polarity, av.polarities[j]) if talks_about_it else None
         out.contradicted.append(cue is not None)
         out.explicit.append(cue == "explicit")
         out.order.append(order_agreement(kp.sequence, stem_sequence(av.units[j])))
         out.negation_flip.append(
-            talks_about_it and out.overlap[i] >= 0.4 and (kp.polarity.negations % 2) != (av.polarities[j].negations % 2)
+            talks_about_it and overlap >= 0.4 and (kp.polarity.negations % 2) != (av.polarities[j].negations % 2)
         )
     return out
 

@@ -220,13 +220,14 @@ def train(
     groups = [c.id.split(":")[0] for c in cases] * 2
     cv: dict[str, Any] = {}
     best_c, best_f1 = grid[0], -1.0
+    oof: dict[float, list[dict[str, float]]] = {}  # out-of-fold probabilities per hyperparameter: fitted once
     for c in grid:
-        probs = out_of_fold(fitter, analyses, y, groups, features, c, folds)
-        _, _, figures = calibrate(analyses, y, probs)
+        oof[c] = out_of_fold(fitter, analyses, y, groups, features, c, folds)
+        _, _, figures = calibrate(analyses, y, oof[c])
         cv[str(c)] = {k: figures[k] for k in ("threshold", "partial_bias", "macro_f1", "false_correct_rate")}
         if figures["macro_f1"] > best_f1 and figures["false_correct_rate"] <= FALSE_CORRECT_BUDGET:
             best_c, best_f1 = c, figures["macro_f1"]
-    probs = out_of_fold(fitter, analyses, y, groups, features, best_c, folds)
+    probs = oof[best_c]
     threshold, bias, figures = calibrate(analyses, y, probs)
     n = len(cases)
     oof_authored = summary(labels, verdicts(authored, probs[:n], threshold, bias))  # type: ignore[arg-type]
@@ -251,9 +252,10 @@ def train(
     }
     if dev_path is not None and dev_path.is_file():
         dev = load_cases(dev_path)
-        dev_probs = [model.probabilities(a.features) if a.features else {} for a in analyse_cases(dev)]
+        dev_analyses = analyse_cases(dev)
+        dev_probs = [model.probabilities(a.features) if a.features else {} for a in dev_analyses]
         dev_labels = [c.label for c in dev]
-        dev_verdicts = verdicts(analyse_cases(dev), dev_probs, threshold, bias)
+        dev_verdicts = verdicts(dev_analyses, dev_probs, threshold, bias)
         meta["dev"] = _brief(summary(dev_labels, dev_verdicts))  # type: ignore[arg-type]
     model = VerdictModel.from_json({**model.to_json(), "meta": meta})
     return model, meta
