@@ -117,6 +117,22 @@ def test_build_splits_by_question_and_keeps_frozen_test(tmp_path: Path) -> None:
     assert "lstm-002" in (out / dataset.TEST_IDS_FILE).read_text().split()
 
 
+def test_stress_files_form_a_held_out_split_by_question(tmp_path: Path) -> None:
+    answers, out = tmp_path / "answers", tmp_path / "cases"
+    _write_answers(answers, [{"question_id": "lora-001", "answer": "in a topic file", "label": "partial"}])
+    (answers / "stress_1.jsonl").write_text(
+        json.dumps({"question_id": "lora-001", "answer": "fresh", "label": "correct", "kind": "terse"}) + "\n",
+        encoding="utf-8",
+    )
+    dataset.build(answers, out, FIXTURES / "corpus")
+    stress = [json.loads(line) for line in (out / "stress.jsonl").read_text().splitlines()]
+    assert sorted(c["answer"] for c in stress) == ["fresh", "in a topic file"]  # never split into train
+    assert (out / dataset.STRESS_IDS_FILE).read_text().split() == ["lora-001"]
+    (out / dataset.TEST_IDS_FILE).write_text("lora-001\n", encoding="utf-8")
+    with pytest.raises(GradingError, match="both the test and the stress set"):
+        dataset.build(answers, out, FIXTURES / "corpus")
+
+
 def test_expected_is_restricted_to_checked_fields() -> None:
     result = {"params": 65536, "detail": {"a": [1, 2]}, "equilibria": [{"row": 1, "col": 2}]}
     assert dataset.expected_fields(result, ("params", "equilibria.0.row")) == {"params": 65536, "equilibria.0.row": 1}

@@ -136,3 +136,18 @@ def test_hybrid_consults_the_model_only_when_unsure(embed: Callable[[list[str]],
     assert len(fake_model.calls) == confident_calls + 1
     assert result.verdict == "incorrect"  # the model said partial; the reference rules the claim out
     assert model.low_confidence > 0
+
+
+def test_hybrid_lets_the_model_lower_an_unsure_grade_never_raise_it(
+    embed: Callable[[list[str]], Any], fake_model: Any
+) -> None:
+    vague = "LayerNorm normalizes over features."  # true, but says nothing of the batch: the combiner is unsure
+    fast = grade(QUESTION, REFERENCE, vague, embed=embed)
+    fake_model.default = '{"covered_key_points": [1], "states_a_misconception": false, "verdict": "correct"}'
+    lenient = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed)
+    assert "llm_consulted" in lenient.flags
+    assert lenient.verdict == fast.verdict != "correct"
+    fake_model.default = '{"covered_key_points": [], "states_a_misconception": true, "verdict": "incorrect"}'
+    strict = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed)
+    assert strict.probabilities["correct"] <= fast.probabilities["correct"]
+    assert strict.score <= fast.score

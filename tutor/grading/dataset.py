@@ -3,10 +3,11 @@
     python -m tutor.grading.dataset build [--answers DIR] [--out DIR] [--corpus DIR]
 
 Raw lines (evals/grading/answers/<topic>.jsonl): {"question_id", "answer", "label", "kind"}.
-Cases (evals/grading/cases/{train,dev,test}.jsonl) add the question, reference, key points, misconceptions,
+Cases (evals/grading/cases/{train,dev,test,stress}.jsonl) add the question, reference, key points, misconceptions,
 expected result and tolerance. The split is by question (a hash of its id, ~60/15/25) so no question's answers
 are on both sides. The test split is frozen: its question ids are recorded in test_questions.txt and every later
-build keeps them in test.
+build keeps them in test. Files named stress_*.jsonl hold a second held-out set, written after the grader was
+fitted, for questions no other split has; their question ids are frozen the same way in stress_questions.txt.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ EVALS_DIR = Path(__file__).resolve().parents[2] / "evals" / "grading"
 ANSWERS_DIR = EVALS_DIR / "answers"
 CASES_DIR = EVALS_DIR / "cases"
 TEST_IDS_FILE = "test_questions.txt"
-SPLITS = ("train", "dev", "test")
+STRESS_IDS_FILE = "stress_questions.txt"
+STRESS_PREFIX = "stress_"
+SPLITS = ("train", "dev", "test", "stress")
 LABELS = ("correct", "partial", "incorrect")
 KINDS = frozenset(
     [
@@ -98,19 +101,26 @@ def expected_fields(expected: dict[str, Any] | None, check: tuple[str, ...]) -> 
 
 
 def build(answers_dir: Path = ANSWERS_DIR, out_dir: Path = CASES_DIR, corpus_dir: Path | None = None) -> dict[str, Any]:
-    """Write the three case files and return counts; unknown question ids and bad labels are skipped and counted."""
+    """Write the case files and return counts; unknown question ids and bad labels are skipped and counted."""
     from tutor.corpus.loader import load_corpus_with_problems
 
     corpus, _ = load_corpus_with_problems(corpus_dir)
     questions = {q.id: q for q in corpus.questions}
     out_dir.mkdir(parents=True, exist_ok=True)
-    frozen_path = out_dir / TEST_IDS_FILE
+    frozen_path, stress_path = out_dir / TEST_IDS_FILE, out_dir / STRESS_IDS_FILE
     frozen = set(frozen_path.read_text(encoding="utf-8").split()) if frozen_path.is_file() else set()
+    stress = set(stress_path.read_text(encoding="utf-8").split()) if stress_path.is_file() else set()
+    answer_files = sorted(answers_dir.glob("*.jsonl"))
+    for path in answer_files:
+        if path.name.startswith(STRESS_PREFIX):
+            stress |= {str(raw.get("question_id")) for _, raw in read_jsonl(path)}
+    if stress & frozen:
+        raise GradingError(f"questions in both the test and the stress set: {', '.join(sorted(stress & frozen))}")
 
     cases: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     seen: set[str] = set()
     skipped: Counter[str] = Counter()
-    for path in sorted(answers_dir.glob("*.jsonl")):
+    for path in answer_files:
         for n, raw in read_jsonl(path):
             qid, answer, label = raw.get("question_id"), raw.get("answer"), raw.get("label")
             if qid not in questions:
@@ -126,7 +136,7 @@ def build(answers_dir: Path = ANSWERS_DIR, out_dir: Path = CASES_DIR, corpus_dir
                 continue
             seen.add(cid)
             q = questions[qid]
-            split = "test" if qid in frozen else split_of(qid)
+            split = "test" if qid in frozen else "stress" if qid in stress else split_of(qid)
             cases[split].append(
                 {
                     "id": cid,
@@ -150,6 +160,8 @@ def build(answers_dir: Path = ANSWERS_DIR, out_dir: Path = CASES_DIR, corpus_dir
         (out_dir / f"{split}.jsonl").write_text(text, encoding="utf-8")
     test_ids = frozen | {c["question_id"] for c in cases["test"]}
     frozen_path.write_text("".join(f"{q}\n" for q in sorted(test_ids)), encoding="utf-8")
+    stress_ids = stress & set(questions)  # frozen like the test ids, even if a stress file is removed
+    stress_path.write_text("".join(f"{q}\n" for q in sorted(stress_ids)), encoding="utf-8")
     return {
         "cases": {s: len(cases[s]) for s in SPLITS},
         "questions": {s: len({c["question_id"] for c in cases[s]}) for s in SPLITS},
@@ -161,9 +173,9 @@ def build(answers_dir: Path = ANSWERS_DIR, out_dir: Path = CASES_DIR, corpus_dir
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tutor.grading.dataset", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="Join raw answers with the corpus and write the train/dev/test case files.")
+    b = sub.add_parser("build", help="Join raw answers with the corpus and write the train/dev/test/stress case files.")
     b.add_argument("--answers", type=Path, default=ANSWERS_DIR, help="Folder of raw <topic>.jsonl answer files.")
-    b.add_argument("--out", type=Path, default=CASES_DIR, help="Folder for train/dev/test.jsonl.")
+    b.add_argument("--out", type=Path, default=CASES_DIR, help="Folder for train/dev/test/stress.jsonl.")
     b.add_argument("--corpus", type=Path, default=None, help="Corpus folder (default: the shipped corpus).")
     args = parser.parse_args(argv)
     try:

@@ -169,7 +169,11 @@ def decide(
         else:
             weight = float(model.meta.get("hybrid_llm_weight", 0.5))
             llm = _llm_probs(backend, pq, analysis.content)
-            probs = {c: (1 - weight) * probs[c] + weight * llm[c] for c in probs}
+            blended = {c: (1 - weight) * probs[c] + weight * llm[c] for c in probs}
+            # One way only: the small judge is lenient (alone it grades about half the wrong answers correct),
+            # so it may lower an unsure grade and is never allowed to raise one.
+            if _RANK[model.decide(blended)] < _RANK[model.decide(probs)]:
+                probs = blended
             flags.append("llm_consulted")
     verdict: Verdict = model.decide(probs) if mode != "llm" else max(probs, key=probs.__getitem__)  # type: ignore[assignment]
     score = probs["correct"] + 0.5 * probs["partial"]
