@@ -108,66 +108,68 @@ def build(answers_dir: Path = ANSWERS_DIR, out_dir: Path = CASES_DIR, corpus_dir
     questions = {q.id: q for q in corpus.questions}
     out_dir.mkdir(parents=True, exist_ok=True)
     frozen_path, stress_path = out_dir / TEST_IDS_FILE, out_dir / STRESS_IDS_FILE
-    frozen = set(frozen_path.read_text(encoding="utf-8").split()) if frozen_path.is_file() else set()
-    stress = set(stress_path.read_text(encoding="utf-8").split()) if stress_path.is_file() else set()
-    answer_files = sorted(answers_dir.glob("*.jsonl"))
-    for path in answer_files:
-        if path.name.startswith(STRESS_PREFIX):
-            stress |= {str(raw.get("question_id")) for _, raw in read_jsonl(path)}
+    frozen, stress = _read_ids(frozen_path), _read_ids(stress_path)
+    lines = [(path, n, raw) for path in sorted(answers_dir.glob("*.jsonl")) for n, raw in read_jsonl(path)]
+    stress |= {str(raw.get("question_id")) for path, _, raw in lines if path.name.startswith(STRESS_PREFIX)}
     if stress & frozen:
         raise GradingError(f"questions in both the test and the stress set: {', '.join(sorted(stress & frozen))}")
 
     cases: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     seen: set[str] = set()
     skipped: Counter[str] = Counter()
-    for path in answer_files:
-        for n, raw in read_jsonl(path):
-            qid, answer, label = raw.get("question_id"), raw.get("answer"), raw.get("label")
-            if qid not in questions:
-                skipped["unknown question"] += 1
-                continue
-            if label not in LABELS or not isinstance(answer, str):
-                skipped["bad label or answer"] += 1
-                print(f"{path}:{n}: skipped (label {label!r})", file=sys.stderr)
-                continue
-            cid = case_id(qid, answer)
-            if cid in seen:
-                skipped["duplicate"] += 1
-                continue
-            seen.add(cid)
-            q = questions[qid]
-            split = "test" if qid in frozen else "stress" if qid in stress else split_of(qid)
-            cases[split].append(
-                {
-                    "id": cid,
-                    "question_id": qid,
-                    "topic": q.topic,
-                    "question": q.question,
-                    "reference": q.answer,
-                    "answer": answer,
-                    "label": label,
-                    "kind": raw.get("kind", "unknown"),
-                    "key_points": list(q.key_points),
-                    "misconceptions": list(q.misconceptions),
-                    "expected": expected_fields(q.expected, q.check),
-                    "tolerance": q.tolerance,
-                    "source": path.name,
-                }
-            )
+    for path, n, raw in lines:
+        qid, answer, label = raw.get("question_id"), raw.get("answer"), raw.get("label")
+        if qid not in questions:
+            skipped["unknown question"] += 1
+            continue
+        if label not in LABELS or not isinstance(answer, str):
+            skipped["bad label or answer"] += 1
+            print(f"{path}:{n}: skipped (label {label!r})", file=sys.stderr)
+            continue
+        cid = case_id(qid, answer)
+        if cid in seen:
+            skipped["duplicate"] += 1
+            continue
+        seen.add(cid)
+        q = questions[qid]
+        split = "test" if qid in frozen else "stress" if qid in stress else split_of(qid)
+        cases[split].append(
+            {
+                "id": cid,
+                "question_id": qid,
+                "topic": q.topic,
+                "question": q.question,
+                "reference": q.answer,
+                "answer": answer,
+                "label": label,
+                "kind": raw.get("kind", "unknown"),
+                "key_points": list(q.key_points),
+                "misconceptions": list(q.misconceptions),
+                "expected": expected_fields(q.expected, q.check),
+                "tolerance": q.tolerance,
+                "source": path.name,
+            }
+        )
     for split in SPLITS:
         rows = sorted(cases[split], key=lambda c: c["id"])
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         (out_dir / f"{split}.jsonl").write_text(text, encoding="utf-8")
-    test_ids = frozen | {c["question_id"] for c in cases["test"]}
-    frozen_path.write_text("".join(f"{q}\n" for q in sorted(test_ids)), encoding="utf-8")
-    stress_ids = stress & set(questions)  # frozen like the test ids, even if a stress file is removed
-    stress_path.write_text("".join(f"{q}\n" for q in sorted(stress_ids)), encoding="utf-8")
+    _write_ids(frozen_path, frozen | {c["question_id"] for c in cases["test"]})
+    _write_ids(stress_path, stress & set(questions))  # frozen like the test ids, even if a stress file is removed
     return {
         "cases": {s: len(cases[s]) for s in SPLITS},
         "questions": {s: len({c["question_id"] for c in cases[s]}) for s in SPLITS},
         "topics": len({c["topic"] for s in SPLITS for c in cases[s]}),
         "skipped": dict(skipped),
     }
+
+
+def _read_ids(path: Path) -> set[str]:
+    return set(path.read_text(encoding="utf-8").split()) if path.is_file() else set()
+
+
+def _write_ids(path: Path, ids: set[str]) -> None:
+    path.write_text("".join(f"{q}\n" for q in sorted(ids)), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
