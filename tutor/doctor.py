@@ -119,6 +119,19 @@ def _embedder(_: Settings, __: bool) -> Check:
     return Check("embedder", vec.shape == (1, 384), f"all-MiniLM-L6-v2, dim {vec.shape[1]}, {embedder.runtime}")
 
 
+def _entailment(_: Settings, __: bool) -> Check:
+    from tutor.backends.nli import EntailmentModel
+
+    (paraphrase, contradiction) = EntailmentModel().not_entailed(
+        [("Ice is frozen water.", "Ice is water that has frozen."), ("Ice is frozen water.", "Ice is never water.")]
+    )
+    return Check(
+        "entailment",
+        contradiction > paraphrase,
+        f"DeBERTa-v3-xsmall int8 (SHA-256 verified): paraphrase {paraphrase:.2f}, contradiction {contradiction:.2f}",
+    )
+
+
 def _index(settings: Settings, _: bool) -> Check:
     for folder in (shipped_index_dir(), settings.user_index_dir):
         if (folder / "manifest.json").is_file():
@@ -140,6 +153,7 @@ CHECKS: list[Callable[[Settings, bool], Check]] = [
     _model,
     _generation,
     _embedder,
+    _entailment,
     _index,
     _data_dir,
 ]

@@ -47,8 +47,8 @@ def test_doctor_json_on_fresh_data_dir() -> None:
     )
     report = json.loads(proc.stdout)
     names = {c["name"]: c for c in report["checks"]}
-    assert {"python", "torch", "llama.cpp", "model", "embedder", "index", "data dir"} <= set(names)
-    assert names["python"]["ok"] and names["torch"]["ok"] and names["embedder"]["ok"] and names["data dir"]["ok"]
+    assert {"python", "torch", "llama.cpp", "model", "embedder", "entailment", "index", "data dir"} <= set(names)
+    assert all(names[n]["ok"] for n in ("python", "torch", "embedder", "entailment", "data dir"))
     assert "CPU" in names["torch"]["detail"]
     assert proc.returncode == (0 if report["ok"] else 1)
     assert all(c["fix"] for c in report["checks"] if not c["ok"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -141,13 +142,14 @@ def test_hybrid_consults_the_model_only_when_unsure(embed: Callable[[list[str]],
 def test_hybrid_lets_the_model_lower_an_unsure_grade_never_raise_it(
     embed: Callable[[list[str]], Any], fake_model: Any
 ) -> None:
-    vague = "LayerNorm normalizes over features."  # true, but says nothing of the batch: the combiner is unsure
-    fast = grade(QUESTION, REFERENCE, vague, embed=embed)
+    vague = "LayerNorm normalizes over features."  # true, but says nothing of the batch
+    unsure = replace(load_model(), low_confidence=1.01)  # whichever weights ship, this combiner is never sure
+    fast = grade(QUESTION, REFERENCE, vague, embed=embed, model=unsure)
     fake_model.default = '{"covered_key_points": [1], "states_a_misconception": false, "verdict": "correct"}'
-    lenient = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed)
+    lenient = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed, model=unsure)
     assert "llm_consulted" in lenient.flags
     assert lenient.verdict == fast.verdict != "correct"
     fake_model.default = '{"covered_key_points": [], "states_a_misconception": true, "verdict": "incorrect"}'
-    strict = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed)
+    strict = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed, model=unsure)
     assert strict.probabilities["correct"] <= fast.probabilities["correct"]
     assert strict.score <= fast.score

@@ -144,8 +144,9 @@ def run(
     model: VerdictModel | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Grade], list[float]]:
-    """Grade every case, timing each one as the quiz loop sees it: the embedder is warm and the question was
-    prepared (its reference and key points embedded) when it was shown, so only the answer's grading is timed."""
+    """Grade every case, timing each one as the quiz loop sees it: the embedder and entailment model are warm and the
+    question was prepared (its reference and key points embedded) when it was shown, so only the answer's grading
+    is timed."""
     from tutor.grading.grader import _shared_embed, prepare_question
 
     _shared_embed(["warm-up"])

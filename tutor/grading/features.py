@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 Embed = Callable[[list[str]], "np.ndarray"]
+Entail = Callable[[list[tuple[str, str]]], list[float]]  # (premise, hypothesis) pairs -> P(not entailed)
 
 MAX_KEY_POINTS = 6
 EMBED_CHAR_BUDGET = 320  # characters of an answer embedded at most: the latency budget (see view_answer)
@@ -80,6 +81,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "numbers_gated_match",
     "numbers_gated_foreign",
     "injection",
+    "nli_not_entailed",
 )
 
 
@@ -303,6 +305,7 @@ def compute_features(
     *,
     numeric: NumericResult | None,
     injection: bool,
+    not_entailed: float,
 ) -> tuple[dict[str, float], Alignment]:
     al = align(pq, av)
     n = len(pq.key_points)
@@ -381,6 +384,8 @@ def compute_features(
         "numbers_gated_match": gate * features["ref_final_numbers_fraction"],
         "numbers_gated_foreign": gate * features["foreign_numbers"],
         "injection": float(injection),
+        # A cross-encoder reading the reference and the answer together: the relation the embedder cannot see.
+        "nli_not_entailed": not_entailed,
     }
     return features, al
 

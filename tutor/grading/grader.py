@@ -7,7 +7,9 @@ and an answer that tries to instruct the grader is flagged and can never be grad
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +18,7 @@ from tutor.grading.features import (
     ALIGNED,
     AnswerView,
     Embed,
+    Entail,
     PreparedQuestion,
     compute_features,
     numeric_result,
@@ -25,7 +28,7 @@ from tutor.grading.features import (
 from tutor.grading.model import VerdictModel, load_model
 from tutor.grading.numeric import NumericResult
 from tutor.grading.signals import copied_question_share, is_keyword_salad, strip_injection
-from tutor.grading.text import contradicts, normalize
+from tutor.grading.text import contradicts, normalize, plain
 
 if TYPE_CHECKING:
     from tutor.backends.base import ChatBackend
@@ -69,9 +72,11 @@ def grade(
     mode: str = "fast",
     backend: ChatBackend | None = None,
     embed: Embed | None = None,
+    entail: Entail | None = None,
     model: VerdictModel | None = None,
 ) -> Grade:
-    """Grade ``answer``; ``embed`` and ``model`` default to the shared MiniLM embedder and the shipped weights."""
+    """Grade ``answer``; ``embed``, ``entail`` and ``model`` default to the shared MiniLM embedder, the shared
+    entailment cross-encoder and the shipped weights."""
     if mode not in MODES:
         raise GradingError(f"unknown grading mode {mode!r}; use one of {', '.join(MODES)}")
     if mode == "llm" and backend is None:
@@ -91,6 +96,7 @@ def grade(
         expected=expected,
         tolerance=tolerance,
         embed=embed,
+        entail=entail,
     )
     return decide(analysis, model or load_model(), mode=mode, backend=backend)
 
@@ -120,6 +126,7 @@ def analyse(
     expected: dict[str, Any] | None = None,
     tolerance: float = 0.01,
     embed: Embed | None = None,
+    entail: Entail | None = None,
 ) -> Analysis:
     text = normalize(answer)
     content, injected = strip_injection(text)
@@ -128,9 +135,12 @@ def analyse(
         return Analysis(None, None, "", {}, None, None, ["empty", *flags], tolerance, list(key_points or []))
     embed = embed or _shared_embed
     pq = prepare(normalize(question), normalize(reference), key_points, misconceptions, embed)
+    # The cross-encoder and the sentence embedder are independent: run them side by side.
+    pending = _entail_pool().submit(entail or _shared_entail, [(plain(pq.reference), content)])
     av = view_answer(content, pq, embed)
     numeric = numeric_result(content, expected, tolerance)
-    features, al = compute_features(pq, av, numeric=numeric, injection=injected)
+    (not_entailed,) = pending.result()
+    features, al = compute_features(pq, av, numeric=numeric, injection=injected, not_entailed=not_entailed)
     flags += _content_flags(pq, av, features, al)
     return Analysis(pq, av, content, features, al, numeric, flags, tolerance, [k.text for k in pq.key_points])
 
@@ -213,14 +223,28 @@ def prepare_question(
     embed: Embed | None = None,
 ) -> None:
     """Embed a question's reference, key points and misconceptions ahead of time (call when the question is shown),
-    so grading the answer only embeds the answer."""
+    and load the entailment model, so grading the answer only embeds the answer and reads it against the reference."""
     prepare(normalize(question), normalize(reference), key_points, misconceptions, embed or _shared_embed)
+    from tutor.backends.nli import shared_entailment
+
+    shared_entailment().load()
 
 
 def _shared_embed(texts: list[str]) -> Any:
     from tutor.backends.embedder import shared_embedder
 
     return shared_embedder().encode(texts)
+
+
+@functools.cache
+def _entail_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="entailment")
+
+
+def _shared_entail(pairs: list[tuple[str, str]]) -> list[float]:
+    from tutor.backends.nli import shared_entailment
+
+    return shared_entailment().not_entailed(pairs)
 
 
 def _content_flags(pq: PreparedQuestion, av: AnswerView, f: dict[str, float], al: Alignment) -> list[str]:
