@@ -95,7 +95,7 @@ def dump(result: dict[str, Any]) -> str:
 
 
 def grading_latency(mode: str, limit: int, backend: Any = None) -> dict[str, float]:
-    """Per-answer grading time on the frozen test split, as the quiz loop sees it (question prepared, embedder warm)."""
+    """Per-answer grading time on the frozen test split, as the quiz loop sees it (question prepared, encoders warm)."""
     from tutor.grading.dataset import CASES_DIR
     from tutor.grading.evaluate import load_cases, run
 
