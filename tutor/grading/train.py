@@ -221,6 +221,12 @@ def train(
     authored = analyse_cases(cases)
     derived = analyse_cases(cases, derived=True)
     analyses = [*authored, *derived]
+    if ENTAILMENT_FEATURE in features and any("entailment_unavailable" in a.flags for a in analyses):
+        # Fitting on a feature that is missing everywhere would ship weights that ignore it without saying so.
+        raise GradingError(
+            "the entailment model could not be loaded, so its feature cannot be fitted",
+            hint="run `tutor doctor`, or train with --features no-entailment",
+        )
     y: list[str] = [*labels, *labels]  # type: ignore[list-item]
     groups = [c.id.split(":")[0] for c in cases] * 2
     cv: dict[str, Any] = {}
