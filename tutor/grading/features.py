@@ -41,6 +41,7 @@ EMBED_CHAR_BUDGET = 320  # characters of an answer embedded at most: the latency
 ALIGNED = 0.45  # cosine above which an answer sentence is taken to talk about the key point at all
 NUMBER_TOLERANCE = 0.01  # for numbers read off the reference text, which states results to 3-4 digits
 
+ENTAILMENT_FEATURE = "nli_not_entailed"  # absent when the entailment model could not be loaded
 FEATURE_NAMES: tuple[str, ...] = (
     "kp_sim_mean",
     "kp_sim_min",
@@ -81,9 +82,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "numbers_gated_match",
     "numbers_gated_foreign",
     "injection",
-    "nli_not_entailed",
+    ENTAILMENT_FEATURE,
 )
-ENTAILMENT_FEATURE = "nli_not_entailed"  # absent when the entailment model could not be loaded
 
 
 @dataclass(frozen=True)
