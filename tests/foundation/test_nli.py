@@ -61,3 +61,13 @@ def test_a_failed_load_is_remembered_not_retried_per_answer(tmp_path: Path, monk
         with pytest.raises(BackendError, match="10 bytes"):
             model.not_entailed([("a", "b")])
     assert len(reads) == 1 and not model.loaded
+
+
+@pytest.mark.integration
+def test_a_damaged_tokenizer_is_a_backend_error_so_grading_can_fall_back(tmp_path: Path) -> None:
+    (tmp_path / nli.ONNX_FILE).symlink_to(nli.package_dir() / nli.ONNX_FILE)  # the real, verified weights
+    (tmp_path / nli.TOKENIZER_FILE).parent.mkdir()
+    (tmp_path / nli.TOKENIZER_FILE).write_text("{not json")
+    with pytest.raises(BackendError, match="could not be loaded") as info:
+        nli.EntailmentModel(tmp_path).load()
+    assert "force-reinstall" in (info.value.hint or "")

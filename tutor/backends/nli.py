@@ -97,19 +97,20 @@ class EntailmentModel:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise BackendError(f"entailment model needs onnxruntime and tokenizers: {exc}") from exc
-        tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
-        tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
-        tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
-        self._tokenizer = tokenizer
         try:
+            tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+            tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+            tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
             session = cpu_session(directory / ONNX_FILE, self.n_threads)
             # The first run allocates ONNX Runtime's buffers (~3x a warm run): pay it here, while loading.
             warm = tokenizer.encode("warm", "up")
             session.run(None, {"input_ids": [warm.ids], "attention_mask": [warm.attention_mask]})
-        except Exception as exc:  # onnxruntime raises its own untyped errors
+        except Exception as exc:  # tokenizers and onnxruntime raise their own untyped errors
             raise BackendError(
-                f"entailment model could not be loaded: {exc}", hint="pip install --upgrade onnxruntime"
+                f"entailment model could not be loaded: {exc}",
+                hint=f"{REINSTALL}; or pip install --upgrade onnxruntime",
             ) from exc
+        self._tokenizer = tokenizer
         self._session = session
 
     def not_entailed(self, pairs: list[tuple[str, str]]) -> list[float]:
