@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from tutor import grading
 from tutor.grading.features import FEATURE_NAMES
 from tutor.grading.grader import analyse, decide
 from tutor.grading.metrics import pearson, rmse
@@ -40,11 +41,18 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _cache_key(rows: list[dict[str, Any]]) -> str:
+    """Changes with the rows, the shipped weights and the grading code (a refit or a feature change)."""
+    digest = hashlib.sha256(json.dumps([r["id"] for r in rows]).encode())
+    for source in sorted(Path(grading.__file__).parent.glob("*.[pj][ys]*")):  # *.py and the weights *.json
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def featurize(rows: list[dict[str, Any]], cache: Path, name: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """Feature matrix, shipped-model score (× 5) and the analyses' unit vectors for kNN; cached on disk."""
     model = load_model()
-    key = hashlib.sha256(json.dumps([model.meta.get("data_hash"), *[r["id"] for r in rows]]).encode()).hexdigest()[:12]
-    path = cache / f"{name}-{key}.npz"
+    path = cache / f"{name}-{_cache_key(rows)}.npz"
     if path.is_file():
         data = np.load(path, allow_pickle=True)
         return data["x"], data["zero_shot"], list(data["vecs"])

@@ -37,6 +37,8 @@ def test_negated_layernorm_answer_is_not_correct(embed: Callable[[list[str]], An
     assert right.verdict == "correct"
     assert flipped.verdict == "incorrect" and "contradicts_reference" in flipped.flags
     assert flipped.score < right.score
+    # The feedback quotes the sentence that has it the other way round, and what the reference says instead.
+    assert "“LayerNorm normalizes across the batch” has it the other way round" in flipped.feedback
 
 
 def test_without_the_entailment_model_grading_falls_back_and_says_so(embed: Callable[[list[str]], Any]) -> None:

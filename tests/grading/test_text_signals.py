@@ -19,6 +19,15 @@ def test_batch_versus_features_is_a_contradiction() -> None:
     assert not contradicts(key_point, polarity("It normalizes over each token's features rather than the batch."))
 
 
+def test_independent_of_and_regardless_of_reject_what_follows() -> None:
+    reference = polarity("It normalizes across its features, independently of the other examples in the batch.")
+    assert reference.rejected == {"batch"} and "feature" in reference.asserted
+    assert contradicts(reference, polarity("It normalizes across the batch.")) == "explicit"
+    # Without "of" the word is an ordinary contrast side, not an opener.
+    assert polarity("The samples are independent.").asserted == {"independ"}
+    assert polarity("It works regardless of the batch size.").rejected == set()  # "batch size" is no axis
+
+
 @pytest.mark.parametrize(
     ("target", "flipped"),
     [

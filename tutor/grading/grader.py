@@ -216,7 +216,9 @@ def decide(
         misconceptions=found,
         flags=flags,
         confidence=round(confidence, 3),
-        feedback=_feedback(verdict, matched, missing, found, flags, numeric, analysis.tolerance),
+        feedback=_feedback(
+            verdict, matched, missing, found, flags, numeric, analysis.tolerance, _opposite_claim(pq, av, al)
+        ),
         mode=mode,
         probabilities={c: round(p, 4) for c, p in probs.items()},
     )
@@ -264,15 +266,27 @@ def _content_flags(pq: PreparedQuestion, av: AnswerView, f: dict[str, float], al
         flags.append("keyword_salad")
     if copied_question_share(av.text, pq.question) >= 0.8 and f["beyond_question_recall"] < 0.15:
         flags.append("copied_question")
-    strongly_aligned = [al.sim[i] >= CONTRADICTION_SIM for i in range(len(pq.key_points))]
-    if any(al.explicit[i] and strongly_aligned[i] for i in range(len(pq.key_points))):
+    if _opposed_key_point(al, explicit=True) is not None:
         # The reference rules out in so many words what the answer asserts ("not across the batch").
         flags.append("contradicts_reference")
-    elif any(al.contradicted[i] and strongly_aligned[i] for i in range(len(pq.key_points))):
+    elif _opposed_key_point(al, explicit=False) is not None:
         # A cue, not a verdict: on compare questions one sentence often names both sides, so this only feeds the
         # combiner (kp_contradicted) and the feedback.
         flags.append("contradiction")
     return flags
+
+
+def _opposed_key_point(al: Alignment, *, explicit: bool) -> int | None:
+    """The first key point whose best-matching answer sentence makes the same claim the other way round."""
+    opposed = al.explicit if explicit else al.contradicted
+    return next((i for i, sim in enumerate(al.sim) if opposed[i] and sim >= CONTRADICTION_SIM), None)
+
+
+def _opposite_claim(pq: PreparedQuestion, av: AnswerView, al: Alignment) -> tuple[str, str] | None:
+    """(answer sentence, key point) for the clearest contradiction, to quote in the feedback."""
+    i = _opposed_key_point(al, explicit=True)
+    i = _opposed_key_point(al, explicit=False) if i is None else i
+    return None if i is None else (av.units[al.unit[i]], pq.key_points[i].text)
 
 
 # Flags that rule a verdict out, whatever the combiner or the model says.
@@ -350,8 +364,9 @@ _INJECTION_ONLY_FEEDBACK = (
 
 
 def _short(text: str, limit: int = 140) -> str:
+    """The text cut to ``limit`` characters at a word boundary, ending a sentence ("…" or ".")."""
     text = text.strip().rstrip(".")
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return text + "." if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _feedback(
@@ -362,6 +377,7 @@ def _feedback(
     flags: list[str],
     numeric: NumericResult | None,
     tolerance: float,
+    opposite: tuple[str, str] | None = None,
 ) -> str:
     """Two or three sentences: what was right, what was missing, what was wrong."""
     parts: list[str] = []
@@ -374,10 +390,10 @@ def _feedback(
         parts.append(
             "Correct: the answer covers the key points."
             if not missing
-            else f"Correct in substance: you covered {_short(matched[0]) if matched else 'the main idea'}."
+            else f"Correct in substance: you covered {_short(matched[0]) if matched else 'the main idea.'}"
         )
     elif matched:
-        parts.append(f"You got this right: {_short(matched[0])}.")
+        parts.append(f"You got this right: {_short(matched[0])}")
     elif verdict == "partial":
         parts.append("Partly right, but no key point is stated completely yet.")
     else:
@@ -391,13 +407,17 @@ def _feedback(
         wrong.append("It mostly repeats the question instead of answering it.")
     elif "keyword_salad" in flags:
         wrong.append("A list of terms is not an explanation; say how they relate.")
+    turned_round = None  # the key point the answer states the other way round, when that is what is said
     if misconceptions:
-        wrong.append(f"This is a common misconception: {_short(misconceptions[0])}.")
-    elif "contradicts_reference" in flags or "contradiction" in flags:
-        wrong.append("Part of the answer states the opposite of the reference; check which way round it is.")
+        wrong.append(f"This is a common misconception: {_short(misconceptions[0])}")
+    elif ("contradicts_reference" in flags or "contradiction" in flags) and opposite is not None:
+        sentence, turned_round = opposite
+        wrong.append(f"“{_short(sentence, 90).rstrip('.')}” has it the other way round: {_short(turned_round)}")
     elif verdict == "incorrect" and matched:
         wrong.append("Some statements in it do not match the reference; compare them point by point.")
+    if turned_round is not None and len(wrong) == 1:
+        missing = [m for m in missing if m != turned_round]  # named once, as what was wrong, not also as missing
     if missing:
-        parts.append(f"{'Worth adding' if verdict == 'correct' else 'Missing'}: {_short(missing[0])}.")
+        parts.append(f"{'Worth adding' if verdict == 'correct' else 'Missing'}: {_short(missing[0])}")
     parts.extend(wrong[:1])
     return " ".join(parts[:3])

@@ -35,6 +35,9 @@ _NEGATIONS_TEXT = """
 NEGATIONS = frozenset(_NEGATIONS_TEXT.split())
 # Words after these name what the sentence rejects ("over features rather than the batch").
 _SCOPE_OPENERS = NEGATIONS | {"instead", "rather", "unlike", "except"}
+# Openers only when "of" follows: "independent of the batch" rejects batch, "independent samples" rejects nothing.
+_OF_OPENERS = frozenset({"independent", "independently", "regardless", "irrespective"})
+_OF_SCOPE = 4  # content words: "independently of the other examples in the batch"
 _SCOPE_CLOSERS = frozenset([",", ".", ";", ":", "but", "whereas", "while", "and"])
 
 # Contrasts: each is a tuple of sides, each side a set of word roots meaning the same thing ("larger" = "bigger").
@@ -191,27 +194,31 @@ class Polarity:
 def polarity(text: str) -> Polarity:
     """Contrast words a sentence asserts, and those it rejects: the first content word after "not", "rather than",
     "instead of", "unlike" ("normalizes over features, not the batch" rejects batch; "does not eliminate" rejects
-    nothing, since "eliminate" is no contrast word)."""
+    nothing, since "eliminate" is no contrast word), and the first contrast word within a few words after
+    "independent of" or "regardless of" ("independently of the other examples in the batch" rejects batch)."""
     tokens = re.findall(r"[a-z][a-z'-]*|[,.;:()]", plain(text).lower().replace("’", "'").replace("'s ", " "))
     asserted: set[str] = set()
     rejected: set[str] = set()
     negations = 0
-    pending = False  # a negation or contrast opener waits for its first content word
+    scope = 0  # how many more content words an opener's scope reaches; it ends early at its first contrast word
     for n, tok in enumerate(tokens):
         if n + 1 < len(tokens) and tokens[n + 1] in _NOT_A_SIDE_BEFORE:
             continue  # "batch size" names a quantity, not the batch axis
         if tok in _SCOPE_CLOSERS or tok in "();:":
-            pending = False
+            scope = 0
             continue
         if tok in _SCOPE_OPENERS or tok.endswith("n't"):
             negations += tok in NEGATIONS or tok.endswith("n't")
-            pending = True
+            scope = 1
             continue
-        if pending and tok in STOPWORDS | {"than", "of", "across", "over", "along", "per"}:
+        if tok in _OF_OPENERS and tokens[n + 1 : n + 2] == ["of"]:
+            scope = _OF_SCOPE
+            continue
+        if scope and tok in STOPWORDS | {"than", "of", "across", "over", "along", "per"}:
             continue
         roots = [r for r in (_contrast_root(part) for part in _split_compound(tok)) if r]
-        (rejected if pending else asserted).update(roots)
-        pending = False
+        (rejected if scope else asserted).update(roots)
+        scope = 0 if roots else max(scope - 1, 0)
     return Polarity(frozenset(asserted), frozenset(rejected), negations)
 
 
