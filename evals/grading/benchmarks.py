@@ -44,7 +44,8 @@ def load(path: Path) -> list[dict[str, Any]]:
 def _cache_key(rows: list[dict[str, Any]]) -> str:
     """Changes with the rows, the shipped weights and the grading code (a refit or a feature change)."""
     digest = hashlib.sha256(json.dumps([r["id"] for r in rows]).encode())
-    for source in sorted(Path(grading.__file__).parent.glob("*.[pj][ys]*")):  # *.py and the weights *.json
+    package = Path(grading.__file__).parent
+    for source in sorted([*package.glob("*.py"), *package.glob("*.json")]):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
 

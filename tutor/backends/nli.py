@@ -12,13 +12,13 @@ reference that says "across features" is not scored as near-identical.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutor.backends.models import sha256_file
 from tutor.backends.onnx_runtime import cpu_session
 from tutor.errors import BackendError
 
@@ -51,11 +51,7 @@ def verify(path: Path) -> None:
             f"entailment model {path} has {size} bytes, expected {ONNX_BYTES}",
             hint=REINSTALL,
         )
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != ONNX_SHA256:
+    if sha256_file(path) != ONNX_SHA256:
         raise BackendError(
             f"entailment model {path} does not match its pinned SHA-256",
             hint=REINSTALL,

@@ -415,7 +415,7 @@ def _feedback(
         wrong.append(f"“{_short(sentence, 90).rstrip('.')}” has it the other way round: {_short(turned_round)}")
     elif verdict == "incorrect" and matched:
         wrong.append("Some statements in it do not match the reference; compare them point by point.")
-    if turned_round is not None and len(wrong) == 1:
+    if turned_round is not None and len(wrong) == 1:  # the turned-round sentence is the "wrong" part shown below
         missing = [m for m in missing if m != turned_round]  # named once, as what was wrong, not also as missing
     if missing:
         parts.append(f"{'Worth adding' if verdict == 'correct' else 'Missing'}: {_short(missing[0])}")

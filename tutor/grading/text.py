@@ -38,6 +38,7 @@ _SCOPE_OPENERS = NEGATIONS | {"instead", "rather", "unlike", "except"}
 # Openers only when "of" follows: "independent of the batch" rejects batch, "independent samples" rejects nothing.
 _OF_OPENERS = frozenset({"independent", "independently", "regardless", "irrespective"})
 _OF_SCOPE = 4  # content words: "independently of the other examples in the batch"
+_SCOPE_FILLERS = STOPWORDS | {"than", "of", "across", "over", "along", "per"}  # skipped inside a scope
 _SCOPE_CLOSERS = frozenset([",", ".", ";", ":", "but", "whereas", "while", "and"])
 
 # Contrasts: each is a tuple of sides, each side a set of word roots meaning the same thing ("larger" = "bigger").
@@ -214,7 +215,7 @@ def polarity(text: str) -> Polarity:
         if tok in _OF_OPENERS and tokens[n + 1 : n + 2] == ["of"]:
             scope = _OF_SCOPE
             continue
-        if scope and tok in STOPWORDS | {"than", "of", "across", "over", "along", "per"}:
+        if scope and tok in _SCOPE_FILLERS:
             continue
         roots = [r for r in (_contrast_root(part) for part in _split_compound(tok)) if r]
         (rejected if scope else asserted).update(roots)
