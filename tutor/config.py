@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     model: Path | None = Field(
         None, description="GGUF file for the llama_cpp backend (default: assembled Qwen2.5-Coder-1.5B)."
     )
-    n_ctx: int = Field(4096, ge=512, le=131072, description="Context window in tokens.")
+    n_ctx: int = Field(
+        4096, ge=4096, le=131072, description="Context window in tokens (at least 4096: feedback prompts need it)."
+    )
     n_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, description="Threads for decode and prompt eval."
     )
@@ -116,10 +118,12 @@ def setting_sources(settings: Settings) -> dict[str, tuple[Any, str]]:
             file_values = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError:
             file_values = {}
+    # pydantic-settings matches env names case-insensitively, so the report must too.
+    env_names = {key.upper(): key for key in os.environ}
     out: dict[str, tuple[Any, str]] = {}
     for name in Settings.model_fields:
-        env = ENV_PREFIX + name.upper()
-        if env in os.environ:
+        env = env_names.get(ENV_PREFIX + name.upper())
+        if env is not None:
             source = f"env {env}"
         elif name in file_values:
             source = f"file {path}"

@@ -35,12 +35,18 @@ def _python(_: Settings, __: bool) -> Check:
     return Check("python", ok, sys.version.split()[0], "" if ok else "install Python 3.11 or newer")
 
 
+TORCH_PIN = "2.13.0"
+
+
 def _torch(_: Settings, __: bool) -> Check:
     import torch
 
     cuda = torch.version.cuda
     detail = f"torch {torch.__version__}, {'CUDA ' + cuda if cuda else 'CPU build'}, {torch.get_num_threads()} threads"
-    return Check("torch", True, detail)
+    # A CUDA build runs on CPU too, but it is the multi-GB download the project pins away from.
+    ok = cuda is None and torch.__version__.startswith(TORCH_PIN)
+    fix = "" if ok else f"pip install torch=={TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu"
+    return Check("torch", ok, detail, fix)
 
 
 def _llama(_: Settings, __: bool) -> Check:
@@ -140,22 +146,27 @@ def _index(settings: Settings, _: bool) -> Check:
 
 
 def _data_dir(settings: Settings, _: bool) -> Check:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=settings.home):
-        pass
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.home):
+            pass
+    except OSError as exc:
+        return Check(
+            "data dir", False, f"{settings.home}: {exc.strerror or exc}", "set TUTOR_HOME to a writable directory"
+        )
     return Check("data dir", True, f"{settings.home} (writable)")
 
 
-CHECKS: list[Callable[[Settings, bool], Check]] = [
-    _python,
-    _torch,
-    _llama,
-    _model,
-    _generation,
-    _embedder,
-    _entailment,
-    _index,
-    _data_dir,
+CHECKS: list[tuple[str, Callable[[Settings, bool], Check]]] = [
+    ("python", _python),
+    ("torch", _torch),
+    ("llama.cpp", _llama),
+    ("model", _model),
+    ("generation", _generation),
+    ("embedder", _embedder),
+    ("entailment", _entailment),
+    ("index", _index),
+    ("data dir", _data_dir),
 ]
 
 
@@ -163,12 +174,20 @@ def run_checks(settings: Settings | None = None, *, verify_hash: bool = True) ->
     settings = settings or get_settings()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     results: list[Check] = []
-    for check in CHECKS:
-        name = check.__name__.strip("_").replace("_", " ")
+    for name, check in CHECKS:
         try:
             results.append(check(settings, verify_hash))
         except TutorError as exc:
             results.append(Check(name, False, str(exc), exc.hint))
         except (ImportError, OSError) as exc:
             results.append(Check(name, False, f"{type(exc).__name__}: {exc}", "reinstall with `pip install -e .`"))
+        except Exception as exc:  # one broken check must not hide the others' results
+            results.append(
+                Check(
+                    name,
+                    False,
+                    f"{type(exc).__name__}: {exc}",
+                    "a bug in this check: please report it with this message",
+                )
+            )
     return results

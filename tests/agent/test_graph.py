@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -147,3 +148,112 @@ def test_hint_ladder_text(corpus: Corpus) -> None:
     assert one.startswith("Think about") and q.key_points[0] not in one
     assert q.key_points[0] in two
     assert q.key_points[1] in three and q.key_points[-1] not in three
+
+
+def test_code_exercise_turns_never_reach_the_free_text_grader(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None)
+    events(session.start())
+    handed = of_type(events(session.send("/exercise softmax")), "question")[0]
+    assert handed["kind"] == "code" and handed["id"] == "exercise:softmax"
+
+    for prose in ("I don't know", "use exp and divide by the sum", "import numpy as np"):
+        out = events(session.send(prose))
+        assert not of_type(out, "grade") and not of_type(out, "error")
+        assert "Paste your implementation" in of_type(out, "info")[0]["message"]
+
+    solution = "```\nimport numpy as np\ndef softmax(x, axis=-1):\n    e = np.exp(x)\n    return e / e.sum(axis)\n```"
+    grade = of_type(events(session.send(solution)), "grade")[0]
+    assert grade["verdict"] != "correct" and grade["exercise"]["cases"]
+    rows = session.store.attempts(session.session_id)
+    assert [(r["question_id"], r["verdict"]) for r in rows] == [("exercise:softmax", grade["verdict"])]
+
+
+class _DiesMidFeedback(FakeBackend):
+    """A process killed while feedback streams: one token, then the interpreter stops."""
+
+    def stream(self, messages: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        yield "Good"
+        raise KeyboardInterrupt
+
+
+def test_resume_after_a_kill_mid_feedback_finishes_the_turn_once(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, _DiesMidFeedback(default="unused"))
+    events(session.start())
+    with pytest.raises(KeyboardInterrupt):
+        events(session.send(RIGHT))
+    again = make_session(settings, None)
+    resumed = events(again.start())
+    assert of_type(resumed, "grade")[0]["verdict"] == "correct", "the interrupted turn is finished"
+    assert of_type(resumed, "question")[0]["id"] == "lstm-002", "and the session moves on as it would have"
+    rows = again.store.attempts()
+    assert [(r["question_id"], r["verdict"]) for r in rows] == [("lstm-001", "correct")]
+
+
+def test_resume_matches_the_topic(settings: Settings, make_session: Any) -> None:
+    lstm = make_session(settings, None, topic="lstm")
+    events(lstm.start())
+    lora = make_session(settings, None, topic="lora")
+    assert lora.session_id != lstm.session_id
+    assert of_type(events(lora.start()), "question")[0]["topic"] == "lora"
+
+
+def test_exam_blocks_everything_that_shows_the_answer(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, FakeBackend(default="x"), mode="exam", topic=None)
+    first = of_type(events(session.start()), "question")[0]
+    assert first["time_left_s"] and first["time_left_s"] > 0
+    for text in ("hint", "/reveal", "explain more", "/compute", "Can you explain what a forget gate does?"):
+        out = events(session.send(text))
+        assert of_type(out, "info"), text
+        assert not of_type(out, "hint") and not of_type(out, "reveal") and not of_type(out, "answer"), text
+        assert not of_type(out, "tool") and not of_type(out, "token"), text
+    assert session.state["question_id"] == first["id"] and not session.store.attempts()
+
+
+def test_exam_quit_reports_every_question_with_references(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None, mode="exam", topic=None)
+    first = of_type(events(session.start()), "question")[0]
+    events(session.send("skip"))
+    events(session.send("The forget gate adds new info."))
+    report = of_type(events(session.send("/quit")), "report")[0]
+    verdicts = [r["verdict"] for r in report["results"]]
+    assert report["total"] == 3 and report["finished_early"] and not report["timed_out"]
+    assert verdicts[0] == "skipped" and report["results"][0]["question_id"] == first["id"]
+    assert verdicts[1] in ("incorrect", "partial") and verdicts[2] == "unanswered"
+    assert all(r["reference"] for r in report["results"]) and report["answered"] == 1
+    assert report["elapsed_s"] >= 0 and report["time_limit_s"] == 3 * 120
+
+
+def test_exam_ends_with_a_report_when_time_is_up(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None, mode="exam", topic=None)
+    events(session.start())
+    session.graph.update_state(session.config, {"started_at": time.time() - 3600})
+    out = events(session.send("The forget gate adds new info."))
+    assert of_type(out, "grade"), "the answer typed before time ran out is still graded"
+    report = of_type(out, "report")[0]
+    assert report["timed_out"] and report["answered"] == 1 and report["total"] == 3
+    assert session.finished
+
+
+def test_follow_up_withholds_the_current_questions_own_reference() -> None:
+    from tutor.retrieval.answer import answer_question
+    from tutor.retrieval.chunking import Chunk
+    from tutor.retrieval.retriever import Hit
+
+    def chunk(heading: str, kind: str) -> Chunk:
+        return Chunk(heading, "lstm.md", heading, "lstm", f"text of {heading}", 1, 2, kind)
+
+    class TwoPassages:
+        last_ms = 0.1
+
+        def search(self, query: str, k: int = 5, topic: str | None = None) -> list[Hit]:
+            own = chunk("LSTM > Q lstm-001: Why LSTMs?", "qa")
+            other = chunk("LSTM > Gates", "note")
+            return [Hit(0, 1.0, 0.9, own), Hit(1, 0.9, 0.8, other)]
+
+        def relevant(self, hits: list[Hit]) -> bool:
+            return bool(hits)
+
+    withheld = answer_question(TwoPassages(), None, "what do gates do?", withhold_question="lstm-001")  # type: ignore[arg-type]
+    assert [c.heading for c in withheld.citations] == ["LSTM > Gates"]
+    shown = answer_question(TwoPassages(), None, "what do gates do?")  # type: ignore[arg-type]
+    assert len(shown.citations) == 2

@@ -27,6 +27,17 @@ from tutor.agent.routing import parse_command, route_input
         ("I don't know", "answer"),
         ("", "answer"),
         ("Can you explain what a forget gate does?", "followup"),
+        ("I give up.", "reveal"),
+        ("ok, I give up, show me the answer please", "reveal"),
+        # Only whole-line requests reveal: a giving-up preamble followed by content is an answer.
+        ("I give up on the exact formula, but the cell state is updated additively", "answer"),
+        ("Tell me the answer is the forget gate", "answer"),
+        # "Compute ..." that explains a computation at length is an answer, not a tool request.
+        (
+            "Compute the queries, keys and values with separate projections per head, take the scaled dot products, "
+            "softmax each row and weight the values, then concatenate the heads and project back",
+            "answer",
+        ),
     ],
 )
 def test_rules(text: str, route: str) -> None:
@@ -46,3 +57,17 @@ def test_without_a_question_everything_is_a_followup() -> None:
 def test_parse_command() -> None:
     assert parse_command("  /topic   lstm ") == ("/topic", "lstm")
     assert parse_command("/QUIT") == ("/quit", "")
+
+
+def test_long_compute_request_on_a_compute_question_still_runs_the_tool() -> None:
+    text = (
+        "calculate the KV cache for a model with 32 layers, 8 KV heads, head dim 128, a sequence of 8192 tokens "
+        "and a batch of 4 in fp16"
+    )
+    assert route_input(text, has_question=True, compute_question=True) == "compute"
+    assert route_input(text, has_question=True, compute_question=False) == "answer"
+
+
+def test_slash_ask_forces_a_follow_up_even_where_rules_see_an_answer() -> None:
+    assert route_input("/ask the cell state is additive, right?", has_question=True) == "followup"
+    assert route_input("/ask what is GQA?", has_question=False) == "followup"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,16 @@ from tutor.cli import app
 
 
 def test_help_lists_every_command_with_a_purpose() -> None:
-    result = CliRunner().invoke(app, ["--help"])
+    import typer.main
+
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
     assert result.exit_code == 0
-    for command in ("doctor", "config", "version"):
-        assert command in result.output
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    assert len(commands) >= 14
+    for name, command in commands.items():
+        assert command.help or command.short_help, f"`tutor {name}` has no one-line purpose"
+        line = next((ln for ln in result.output.splitlines() if f" {name} " in ln), "")
+        assert len(line.split()) > 2, f"`tutor {name}` is not listed with its purpose in --help"
 
 
 def test_version_json() -> None:
@@ -23,19 +30,39 @@ def test_version_json() -> None:
     assert data["tutor"] and data["python"].startswith("3.")
 
 
-def test_tutor_error_is_printed_without_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env_model = str(tmp_path / "missing.gguf")
-    proc = subprocess.run(
-        [sys.executable, "-c", "from tutor.cli import main; main()", "doctor", "--json", "--no-verify-hash"],
+def _tutor(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from tutor.cli import main; main()", *args],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "TUTOR_MODEL": env_model},
-        timeout=120,
+        env={**os.environ, **env},
+        timeout=180,
     )
+
+
+def test_tutor_error_is_printed_without_traceback_and_with_one_under_debug(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.gguf")
+    plain = _tutor("ask", "what is attention?", TUTOR_MODEL=missing)
+    debug = _tutor("--debug", "ask", "what is attention?", TUTOR_MODEL=missing)
+    assert plain.returncode == 2 and "missing.gguf" in plain.stderr and "fix:" in plain.stderr
+    assert "Traceback" not in plain.stderr
+    assert debug.returncode == 2 and "Traceback" in debug.stderr and "ModelNotFound" in debug.stderr
+
+
+def test_usage_errors_show_usage_not_a_traceback() -> None:
+    for args in (("no-such-command",), ("grade",), ("doctor", "--no-such-option")):
+        proc = _tutor(*args)
+        assert proc.returncode == 2, args
+        assert "Usage:" in proc.stderr and "Traceback" not in proc.stderr, args
+
+
+def test_doctor_reports_an_unwritable_data_dir_with_a_fix(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    proc = _tutor("doctor", "--json", "--no-verify-hash", TUTOR_HOME=str(blocker / "home"))
     report = json.loads(proc.stdout)
-    model = next(c for c in report["checks"] if c["name"] == "model")
-    assert proc.returncode == 1 and not model["ok"] and "missing.gguf" in model["detail"]
-    assert "Traceback" not in proc.stderr
+    data_dir = next(c for c in report["checks"] if c["name"] == "data dir")
+    assert proc.returncode == 1 and not data_dir["ok"] and "TUTOR_HOME" in data_dir["fix"]
 
 
 def test_doctor_json_on_fresh_data_dir() -> None:

@@ -34,6 +34,16 @@ def test_llama_cpp_backend_streams_tokens_and_obeys_json_schema() -> None:
     assert obj["verdict"] in {"correct", "partial", "incorrect"}
 
 
+def test_one_model_per_process_shared_by_backends_and_unloaded_cleanly() -> None:
+    first = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
+    second = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
+    assert second.llm is first.llm, "the same model is loaded once and shared"
+    other = LlamaCppBackend(tiny_model_path(), n_ctx=1024, n_threads=2, warm_up=False)
+    with pytest.raises(BackendError, match="unloaded"):
+        list(first.stream(PROMPT, max_tokens=4))
+    assert list(other.stream(PROMPT, max_tokens=4, temperature=0.0))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,14 @@ def event(event_type: EventType, /, **fields: Any) -> dict[str, Any]:
     return {"type": event_type, **fields}
 
 
-def question_event(q: Any, *, due: str = "new", number: int | None = None, total: int | None = None) -> dict[str, Any]:
+def question_event(
+    q: Any,
+    *,
+    due: str = "new",
+    number: int | None = None,
+    total: int | None = None,
+    time_left_s: float | None = None,
+) -> dict[str, Any]:
     return event(
         "question",
         id=q.id,
@@ -23,4 +30,5 @@ def question_event(q: Any, *, due: str = "new", number: int | None = None, total
         due=due,
         number=number,
         total=total,
+        time_left_s=None if time_left_s is None else round(max(0.0, time_left_s)),
     )

@@ -35,6 +35,14 @@ from tutor.grading import grade, prepare_question
 
 HINT_PENALTY = 0.25  # each hint used takes this share off the credit recorded for the question
 MAX_HINTS = 3
+# What an exam does not allow, and what the learner is told instead: each of these would show the answer.
+EXAM_BLOCKED: dict[Route, str] = {
+    "hint": "No hints in exam mode.",
+    "reveal": "The answers are shown in the report at the end of the exam.",
+    "explain": "No explanations during the exam: the report at the end has the reference answers.",
+    "followup": "No follow-up questions during the exam: ask them after the report.",
+    "compute": "No tools during the exam: work it out yourself.",
+}
 
 
 @dataclass
@@ -51,6 +59,8 @@ class AgentDeps:
     backend: Callable[[], ChatBackend | None] = lambda: None
     retriever: Callable[[], Any] = lambda: None
     progress_summary: Callable[[], dict[str, Any]] = lambda: {}
+    # Why there is no retriever yet: still loading, or missing with the fix (the session knows which).
+    retriever_unavailable: Callable[[], str] = lambda: "The search index is not available; run `tutor index build`."
     grading_mode: str = "fast"
     max_tokens: int = 256
     temperature: float = 0.2
@@ -120,10 +130,14 @@ def advance_after_grade(state: TutorState) -> Literal["next_question", "__end__"
 
 
 def advance_after_code(state: TutorState) -> Literal["next_question", "__end__"]:
+    if "exercise" not in state:
+        raise ValueError("code finished without an exercise key in state")
     return END if state.get("exercise") or state.get("question_id") else "next_question"
 
 
 def advance_after_command(state: TutorState) -> Literal["next_question", "__end__"]:
+    if "question_id" not in state:
+        raise ValueError("command finished without a question_id key in state")
     if state.get("done") or state.get("exercise"):
         return END
     return "next_question" if state.get("question_id") is None else END
@@ -215,11 +229,13 @@ class _Nodes:
                 has_question=question is not None or bool(state.get("exercise")),
                 classify=self._classify(question) if question else None,
                 has_exercise=bool(state.get("exercise")),
+                compute_question=question is not None and question.tool is not None,
             )
-        if route == "hint" and state.get("mode") == "exam":
-            get_stream_writer()(event("info", message="No hints in exam mode."))
-            route = "command"
-            return {"route": route, "input": "/noop", "turn": state.get("turn", 0) + 1}
+        if route == "answer" and question is None and state.get("exercise"):
+            route = "code"  # during a code exercise every attempt is a submission, even prose or "I don't know"
+        if state.get("mode") == "exam" and route in EXAM_BLOCKED:
+            write_info(EXAM_BLOCKED[route])
+            return {"route": "command", "input": "/noop", "turn": state.get("turn", 0) + 1}
         return {"route": route, "turn": state.get("turn", 0) + 1}
 
     def grade(self, state: TutorState) -> dict[str, Any]:
@@ -286,8 +302,13 @@ class _Nodes:
         retriever = self.deps.retriever()
         question = self._question(state)
         text = state.get("input", "")
+        if text.lower().startswith("/ask"):
+            text = text[len("/ask") :].strip()
+        if not text:
+            write_info("Ask your question after /ask, e.g. `/ask what does the forget gate do?`")
+            return {}
         if retriever is None:
-            write(event("error", message="The search index is still loading or missing; run `tutor index build`."))
+            write(event("error", message=self.deps.retriever_unavailable()))
             return {}
         from tutor.retrieval.answer import answer_question
 
@@ -299,6 +320,7 @@ class _Nodes:
             topic=None,
             prefer_topic=topic,
             on_token=lambda piece: write(event("token", text=piece)),
+            withhold_question=question.id if question else None,
         )
         write(event("answer", text=reply.text, citations=[c.as_dict() for c in reply.citations], found=reply.found))
         return {}
@@ -327,9 +349,6 @@ class _Nodes:
                 write_info("Exercises have no reveal: submit your code and the per-case results show what to fix.")
                 return {}
             raise ValueError("reveal node reached without a current question")
-        if state.get("mode") == "exam":
-            write(event("info", message="The answers are shown in the report at the end of the exam."))
-            return {}
         self._record(state, question.id, question.topic, "/reveal", "incorrect", 0.0, ("revealed",), 0.0)
         write(event("reveal", question_id=question.id, answer=question.answer, key_points=list(question.key_points)))
         return {"question_id": None}
@@ -367,6 +386,12 @@ class _Nodes:
         if not name:
             raise ValueError("code node reached without an exercise in state")
         source = strip_fences(state.get("input", ""))
+        if "def " not in source:
+            write_info(
+                f"Paste your implementation of `{get_exercise(name).signature}` (a ``` fenced block keeps it in one "
+                "message), or /skip to leave the exercise."
+            )
+            return {}
         try:
             result = grade_submission(name, source)
         except TutorError as exc:
@@ -406,10 +431,12 @@ class _Nodes:
         if name == "/noop":
             return {}
         if name == "/quit":
+            if state.get("mode") in ("exam", "diagnostic"):
+                write(self._report(state, finished_early=True))
             write(event("info", message="Progress saved. See you next time."))
             return {"done": True}
         if name in ("/next", "/skip"):
-            return {"question_id": None, "exercise": None}
+            return {"question_id": None, "exercise": None, "exam_results": self._with_skipped(state)}
         if name == "/topic":
             topics = {t.topic for t in self.deps.corpus.topics}
             if arg not in topics:
@@ -425,7 +452,11 @@ class _Nodes:
         if name in ("/hint", "/reveal", "/explain", "/compute"):
             raise ValueError(f"{name} must be routed to its own node, not to command")
         write(
-            event("info", message="Commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit")
+            event(
+                "info",
+                message="Commands: /next /hint /skip /reveal /compute /explain /ask QUESTION /topic NAME "
+                "/exercise [NAME] /progress /quit",
+            )
         )
         return {}
 
@@ -452,25 +483,73 @@ class _Nodes:
         )
         return {"exercise": ex.name, "question_id": None, "hint_level": 0, "asked_at": time.time()}
 
+    def _with_skipped(self, state: TutorState) -> list[dict[str, object]]:
+        """Exam and diagnostic results, with the current question counted as skipped if it is being left."""
+        results = list(state.get("exam_results", []))
+        qid = state.get("question_id")
+        if state.get("mode") in ("exam", "diagnostic") and qid and all(r["question_id"] != qid for r in results):
+            results.append({"question_id": qid, "verdict": "skipped", "score": 0.0})
+        return results
+
+    def _report(self, state: TutorState, *, finished_early: bool = False, timed_out: bool = False) -> dict[str, Any]:
+        """The end-of-exam (or diagnostic) report: every planned question, its verdict and the reference answer."""
+        results = state.get("exam_results", [])
+        by_id = {str(r["question_id"]): r for r in results}
+        rows = []
+        for qid in state.get("queue") or list(by_id):
+            question = self.deps.questions.get(qid)
+            if question is None:
+                continue
+            result = by_id.get(qid, {"verdict": "unanswered", "score": 0.0})
+            rows.append(
+                {
+                    "question_id": qid,
+                    "topic": question.topic,
+                    "question": question.question,
+                    "verdict": result["verdict"],
+                    "score": result["score"],
+                    "reference": question.answer,
+                }
+            )
+        elapsed = time.time() - state.get("started_at", time.time())
+        return event(
+            "report",
+            mode=state.get("mode"),
+            results=rows,
+            correct=sum(1 for r in rows if r["verdict"] == "correct"),
+            answered=sum(1 for r in rows if r["verdict"] not in ("skipped", "unanswered")),
+            total=len(rows),
+            elapsed_s=round(elapsed, 1),
+            time_limit_s=state.get("time_limit_s"),
+            finished_early=finished_early,
+            timed_out=timed_out,
+        )
+
     def next_question(self, state: TutorState) -> dict[str, Any]:
         write = get_stream_writer()
-        qid, due = self.deps.pick_next(state)
+        exam_like = state.get("mode") in ("exam", "diagnostic")
+        results = self._with_skipped(state)  # reached with a question still current only when it is skipped
+        limit = state.get("time_limit_s")
+        timed_out = bool(limit) and time.time() - state.get("started_at", time.time()) > limit  # type: ignore[operator]
+        qid, due = (None, "") if timed_out else self.deps.pick_next(state)
         if qid is None:
-            results = state.get("exam_results", [])
-            if results:
-                correct = sum(1 for r in results if r["verdict"] == "correct")
-                write(event("report", results=results, correct=correct, total=len(results)))
+            if exam_like:
+                if timed_out:
+                    write_info("Time is up.")
+                write(self._report({**state, "exam_results": results}, timed_out=timed_out))
             write(event("info", message="No more questions in this session."))
-            return {"question_id": None, "done": True}
+            return {"question_id": None, "done": True, "exam_results": results}
         question = self.deps.questions[qid]
         queue = state.get("queue") or []
         number = len(state.get("asked", [])) + 1
-        write(question_event(question, due=due, number=number, total=len(queue) or None))
+        time_left = limit - (time.time() - state.get("started_at", time.time())) if limit else None
+        write(question_event(question, due=due, number=number, total=len(queue) or None, time_left_s=time_left))
         if not question.exercise:
             # Embed the reference and key points while the learner reads and types, so that grading the answer
             # only embeds the answer (~20 ms instead of ~100 ms).
             prepare_question(question.question, question.answer, question.key_points, question.misconceptions)
         return {
+            "exam_results": results,
             "question_id": qid,
             "exercise": question.exercise,
             "hint_level": 0,

@@ -28,13 +28,20 @@ HINT = re.compile(
     r"^\s*(?:(?:can i (?:get|have)|give me|i need|need) )?(?:a |another |one more )?hint\b|^\s*help\s*[.!?]*$", re.I
 )
 SKIP = re.compile(r"^\s*(?:skip|next question|pass)\s*[.!]*\s*$", re.I)
+# Whole-line requests only: "I give up on the forget gate, but the cell state is additive" is an answer.
 REVEAL = re.compile(
-    r"^\s*(?:reveal|show (?:me )?the answer|what(?:'s| is) the answer\??|i give up|tell me the answer)\b", re.I
+    r"^\s*(?:ok(?:ay)?[,.!]?\s*)?(?:i give up[,.!]?\s*)?(?:please\s+)?"
+    r"(?:reveal(?: the answer)?|show (?:me )?the answer|what(?:'s| is) the answer|tell me the answer|i give up)"
+    r"(?:\s*,?\s*please)?\s*[.!?]*\s*$",
+    re.I,
 )
 EXPLAIN = re.compile(
     r"^\s*(?:explain (?:more|further|that|it)|tell me more|elaborate|go deeper|why\?)\s*[.!?]*\s*$", re.I
 )
 COMPUTE = re.compile(r"^\s*(?:compute|calculate|run the tool|work (?:it|this) out|show the working)\b", re.I)
+# A "compute ..." line longer than this, on a question that is not a computation, is an answer that explains how
+# something is computed ("Compute QK^T, scale by sqrt(d_k), softmax each row, ..."), not a request for the tool.
+COMPUTE_REQUEST_MAX_WORDS = 20
 DONT_KNOW = re.compile(r"^\s*(?:i )?(?:don'?t|do not) know\b|^\s*no idea\b|^\s*idk\b", re.I)
 QUESTION_START = re.compile(
     r"^\s*(?:what|why|how|when|where|which|who|can|could|would|should|does|do|is|are|was|were|will|explain|tell me|"
@@ -51,11 +58,14 @@ FOLLOWUP_CUE = re.compile(
 )
 
 
-def route_by_rules(text: str, *, has_question: bool) -> Route | None:
+def route_by_rules(text: str, *, has_question: bool, compute_question: bool = False) -> Route | None:
     """The route for inputs the rules are sure about, None for the ambiguous rest."""
     stripped = text.strip()
     if stripped.startswith("/"):
-        return SLASH_ROUTES.get(stripped.split()[0].lower(), "command") if has_question else "command"
+        head = stripped.split()[0].lower()
+        if head == "/ask":  # a follow-up by force, for a question the rules would take as an answer
+            return "followup"
+        return SLASH_ROUTES.get(head, "command") if has_question else "command"
     if not has_question:
         return "followup" if stripped else "command"
     if HINT.search(stripped):
@@ -67,7 +77,7 @@ def route_by_rules(text: str, *, has_question: bool) -> Route | None:
     if EXPLAIN.match(stripped):
         return "explain"
     if COMPUTE.match(stripped):
-        return "compute"
+        return "compute" if compute_question or len(stripped.split()) <= COMPUTE_REQUEST_MAX_WORDS else "answer"
     if not stripped or DONT_KNOW.match(stripped):
         return "answer"  # graded as an empty answer: honest, and it schedules the card again soon
     if HEDGED_ANSWER.match(stripped):
@@ -81,12 +91,17 @@ def route_by_rules(text: str, *, has_question: bool) -> Route | None:
 
 
 def route_input(
-    text: str, *, has_question: bool, classify: Callable[[str], Decision] | None = None, has_exercise: bool = False
+    text: str,
+    *,
+    has_question: bool,
+    classify: Callable[[str], Decision] | None = None,
+    has_exercise: bool = False,
+    compute_question: bool = False,
 ) -> Route:
     """Rules first; the model (``classify``) decides only what the rules leave open; without it, a question."""
     if has_exercise and not text.lstrip().startswith("/") and "def " in text and CODE.search(text):
         return "code"
-    decided = route_by_rules(text, has_question=has_question)
+    decided = route_by_rules(text, has_question=has_question, compute_question=compute_question)
     if decided is not None:
         return decided
     if classify is None:

@@ -22,4 +22,6 @@ class TutorState(TypedDict, total=False):
     queue: list[str]  # fixed question plan for diagnostic and exam modes
     asked: list[str]  # questions shown this session, newest last
     exam_results: list[dict[str, object]]
+    started_at: float  # wall-clock start of the session, for the exam clock and the report
+    time_limit_s: float | None  # exam mode only: the whole exam's time budget
     done: bool

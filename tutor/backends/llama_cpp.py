@@ -5,27 +5,42 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tutor.backends.base import ChatMessage, parse_json_reply
 from tutor.errors import BackendError
 
-_MODELS: dict[tuple[str, int, int], Any] = {}
+
+@dataclass
+class LoadedModel:
+    """One llama.cpp model and what every backend using it shares: the lock, and whether it is warm or closed."""
+
+    llm: Any
+    # llama.cpp contexts are not re-entrant; backends sharing a model share this lock.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    warm: bool = False
+    closed: bool = False
+
+
+_MODELS: dict[tuple[str, int, int], LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
 
 
 def _close_all() -> None:
     """Free models before interpreter teardown; llama-cpp-python's __del__ fails once its globals are gone."""
-    for llm in _MODELS.values():
-        llm.close()
+    for loaded in _MODELS.values():
+        with loaded.lock:  # never free a model mid-generation
+            loaded.llm.close()
+            loaded.closed = True
     _MODELS.clear()
 
 
 atexit.register(_close_all)
 
 
-def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> Any:
+def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> LoadedModel:
     """Load (once per process) a GGUF with llama.cpp; later calls with the same settings share the instance."""
     key = (str(path), n_ctx, n_threads)
     with _LOAD_LOCK:
@@ -36,7 +51,7 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                 raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
             try:
                 _close_all()  # one model per process: free any other before loading
-                _MODELS[key] = Llama(
+                llm = Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
                     n_threads=n_threads,
@@ -44,6 +59,7 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                     n_batch=n_batch,
                     verbose=False,
                 )
+                _MODELS[key] = LoadedModel(llm)
             except (ValueError, RuntimeError) as exc:
                 raise BackendError(
                     f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model"
@@ -58,11 +74,18 @@ class LlamaCppBackend:
         self, path: Path, *, n_ctx: int = 4096, n_threads: int = 2, n_batch: int = 512, warm_up: bool = True
     ) -> None:
         self.path = path
-        self.llm = load_llama(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
-        # Serialises generation: llama.cpp contexts are not re-entrant, and the UI may call from workers.
-        self._lock = threading.Lock()
-        if warm_up:
+        self._model = load_llama(path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch)
+        self.llm = self._model.llm
+        if warm_up and not self._model.warm:
             self.warm_up()
+            self._model.warm = True
+
+    def _check_open(self) -> None:
+        if self._model.closed:
+            raise BackendError(
+                f"{self.path.name} was unloaded because another model was loaded (one model per process)",
+                hint="restart the tutor to switch back",
+            )
 
     def warm_up(self, messages: Sequence[ChatMessage] | None = None) -> None:
         """Run one tiny generation so page faults and first-call setup are paid before the learner waits.
@@ -82,7 +105,8 @@ class LlamaCppBackend:
         temperature: float = 0.2,
         stop: Sequence[str] = (),
     ) -> Iterator[str]:
-        with self._lock:
+        with self._model.lock:
+            self._check_open()
             try:
                 chunks = self.llm.create_chat_completion(
                     messages=list(messages),
@@ -106,7 +130,8 @@ class LlamaCppBackend:
         max_tokens: int = 256,
         temperature: float = 0.0,
     ) -> dict[str, Any]:
-        with self._lock:
+        with self._model.lock:
+            self._check_open()
             try:
                 out = self.llm.create_chat_completion(
                     messages=list(messages),

@@ -18,7 +18,10 @@ from tutor.errors import TutorError
 
 app = typer.Typer(
     name="tutor",
-    help="A local, private tutor for ML/AI interview preparation. Run `tutor` with no command to open the study app.",
+    help=(
+        "A local, private tutor for ML/AI interview preparation. Run `tutor` with no command to open the study app. "
+        "Add --debug anywhere to see the full traceback of an error."
+    ),
     no_args_is_help=False,
     add_completion=False,
     rich_markup_mode="rich",
@@ -45,27 +48,11 @@ def main() -> None:
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
     try:
-        code = app(standalone_mode=False)  # returns the exit code of typer.Exit instead of raising it
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        # Standalone mode lets Typer show its own usage errors (its bundled click is not the `click` package, so
+        # they cannot be caught by type here) and turns `typer.Exit` into the process exit code.
+        app()
     except TutorError as exc:
         if debug:
             traceback.print_exc()
         typer.secho(f"error: {exc.user_message()}", fg="red", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's own usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise

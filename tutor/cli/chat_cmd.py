@@ -26,9 +26,11 @@ def chat_cmd(
         bool, typer.Option("--new", help="Start a new session instead of resuming an unfinished one.")
     ] = False,
 ) -> None:
-    """Slash commands: /next /hint /skip /reveal /compute /explain /topic NAME /progress /quit.
+    """Slash commands: /next /hint /skip /reveal /compute /explain /ask QUESTION /topic NAME /exercise [NAME]
+    /progress /quit.
 
     End of input saves and exits."""
+    from tutor.cli.model_progress import load_chat_backend
     from tutor.config import get_settings
     from tutor.session.resources import Resources
     from tutor.session.study import StudySession
@@ -36,7 +38,7 @@ def chat_cmd(
     settings = get_settings()
     if topic and mode == "review":
         mode = "learn"
-    resources = Resources(settings, wait=True)
+    resources = Resources(settings, backend_factory=lambda: load_chat_backend(settings), wait=True)
     resources.start()
     session = StudySession(settings, resources, mode=mode, topic=topic, resume=not new)  # type: ignore[arg-type]
     render = _JsonRenderer() if json_out else _TextRenderer()
@@ -48,6 +50,9 @@ def chat_cmd(
         if session.finished:
             break
         render.prompt()
+    if not session.finished:  # end of input is a /quit: an exam still reports, and the learner hears it was saved
+        for ev in session.send("/quit"):
+            render(ev)
     session.close()
     render.end()
 
@@ -120,7 +125,11 @@ class _TextRenderer:
             shown = {k: v for k, v in ev["result"].items() if k != "explanation"}
             self._line("  = " + json.dumps(shown)[:800])
         elif kind == "report":
-            self._line(f"Result: {ev['correct']}/{ev['total']} correct")
+            timing = f" in {ev['elapsed_s'] / 60:.1f} min" + (" (time ran out)" if ev["timed_out"] else "")
+            self._line(f"Result: {ev['correct']}/{ev['total']} correct, {ev['answered']} answered{timing}")
+            for row in ev["results"]:
+                self._line(f"  {row['verdict']:>10}  {row['question_id']}: {row['question']}")
+                self._line("              " + row["reference"].replace("\n", " ")[:300])
         elif kind == "error":
             self._line(f"! {ev['message']}")
         elif kind == "info":

@@ -98,6 +98,8 @@ def config_show(json_out: Annotated[bool, typer.Option("--json", help="Print JSO
     from tutor.config import config_file, get_settings, setting_sources
 
     sources = setting_sources(get_settings())
+    if sources["openai_api_key"][0]:
+        sources["openai_api_key"] = ("(set, hidden)", sources["openai_api_key"][1])
     if json_out:
         data: dict[str, Any] = {k: {"value": _plain(v), "source": s} for k, (v, s) in sources.items()}
         typer.echo(json.dumps({"config_file": str(config_file()), "settings": data}, indent=2))

@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
 def _backend(mode: str) -> ChatBackend | None:
     if mode == "fast":
         return None
-    from tutor.backends import make_backend
+    from tutor.cli.model_progress import load_chat_backend
     from tutor.config import get_settings
 
-    return make_backend(get_settings())
+    return load_chat_backend(get_settings())
 
 
 def _check_mode(mode: str) -> None:

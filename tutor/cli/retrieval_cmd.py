@@ -103,14 +103,14 @@ def ask_cmd(
 ) -> None:
     import sys
 
-    from tutor.backends import make_backend
+    from tutor.cli.model_progress import load_chat_backend
     from tutor.config import get_settings
     from tutor.retrieval import load_retriever
     from tutor.retrieval.answer import answer_question
 
     settings = get_settings()
     retriever = load_retriever(settings)
-    backend = make_backend(settings)
+    backend = load_chat_backend(settings)
 
     def show(piece: str) -> None:
         sys.stdout.write(piece)

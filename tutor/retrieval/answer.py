@@ -59,8 +59,16 @@ def answer_question(
     k: int = 3,
     max_tokens: int = 200,
     on_token: Callable[[str], None] | None = None,
+    withhold_question: str | None = None,
 ) -> Answer:
-    hits = retriever.search(question, k=k + 2, topic=topic)
+    """Retrieve, then answer from the passages with [n] citations.
+
+    ``withhold_question`` is the id of the question the learner is working on: its own reference-answer passage is
+    left out, so a follow-up teaches around the question instead of handing over the answer for free.
+    """
+    hits = retriever.search(question, k=k + 3, topic=topic)
+    if withhold_question:
+        hits = [h for h in hits if not (h.chunk.kind == "qa" and f" > Q {withhold_question}:" in h.chunk.heading)]
     retrieval_ms = retriever.last_ms
     if not retriever.relevant(hits):
         if on_token:

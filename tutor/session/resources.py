@@ -24,6 +24,7 @@ class Lazy(Generic[T]):
         self.name = name
         self._value: T | None = None
         self.error: TutorError | None = None
+        self.status = "loading…"  # what the loader is doing, for a status line; the loader may refine it
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -72,7 +73,10 @@ class Resources:
     def _make_backend(self) -> ChatBackend:
         from tutor.backends import make_backend
 
-        return make_backend(self.settings)
+        def show_assembly(done: int, total: int) -> None:
+            self.model.status = f"assembling the default model (first run only) {100 * done // total} %"
+
+        return make_backend(self.settings, progress=show_assembly)
 
     def _make_retriever(self) -> Any:
         from tutor.retrieval import load_retriever

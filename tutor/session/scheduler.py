@@ -14,6 +14,9 @@ from tutor.session.store import ProgressStore, now_utc
 # A correct answer this fast, with no hints, is rated Easy.
 FAST_CORRECT_SECONDS = 30.0
 EXAM_LENGTH = 10
+# A placement test stays short: this many topics per run, unplaced topics first, so a second run places the rest.
+DIAGNOSTIC_LENGTH = 12
+EXAM_SECONDS_PER_QUESTION = 120  # an interview gives a few minutes per conceptual question
 _SCHEDULER = Scheduler(enable_fuzzing=False)
 
 
@@ -51,7 +54,11 @@ class QuestionPicker:
     def plan(self, mode: str, topic: str | None, seed: str) -> list[str]:
         """A fixed question list for diagnostic (one easy question per topic) and exam (a random sample)."""
         if mode == "diagnostic":
-            return [qs[0].id for t, qs in sorted(self.by_topic.items()) if qs]
+            placed = self.store.mastery()
+            seen = self.store.seen_question_ids()
+            order = sorted(self.by_topic, key=lambda t: (t in placed, t))
+            picks = [next((q for q in self.by_topic[t] if q.id not in seen), self.by_topic[t][0]) for t in order]
+            return [q.id for q in picks[:DIAGNOSTIC_LENGTH]]
         if mode == "exam":
             pool = self.by_topic.get(topic, []) if topic else list(self.by_id.values())
             pool = [q for q in pool if q.kind != "code"]

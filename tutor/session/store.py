@@ -96,10 +96,12 @@ class ProgressStore:
         with self._tx() as c:
             c.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now_utc().isoformat(), session_id))
 
-    def open_session(self, mode: str) -> str | None:
-        """The newest unfinished session of this mode, to resume after a crash."""
+    def open_session(self, mode: str, topic: str | None = None) -> str | None:
+        """The newest unfinished session of this mode and topic, to resume after a crash."""
         row = self.conn.execute(
-            "SELECT id FROM sessions WHERE mode = ? AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1", (mode,)
+            "SELECT id FROM sessions WHERE mode = ? AND topic IS ? AND ended_at IS NULL ORDER BY started_at DESC "
+            "LIMIT 1",
+            (mode, topic),
         ).fetchone()
         return str(row["id"]) if row else None
 
@@ -138,10 +140,6 @@ class ProgressStore:
             )
             self._update_mastery(c, attempt.topic, attempt.credit, stamp)
         return True
-
-    def seed_mastery(self, topic: str, value: float) -> None:
-        with self._tx() as c:
-            self._update_mastery(c, topic, value, now_utc().isoformat())
 
     @staticmethod
     def _update_mastery(c: sqlite3.Connection, topic: str, credit: float, stamp: str) -> None:

@@ -7,6 +7,7 @@ headless chat are both thin loops around it.
 from __future__ import annotations
 
 import sqlite3
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from tutor.corpus.loader import load_corpus
 from tutor.corpus.model import Corpus
 from tutor.errors import BadInput, ProgressStoreError
 from tutor.session.resources import Resources
-from tutor.session.scheduler import QuestionPicker, rating_for, review
+from tutor.session.scheduler import EXAM_SECONDS_PER_QUESTION, QuestionPicker, rating_for, review
 from tutor.session.store import ProgressStore
 
 MAX_INPUT_CHARS = 4000
@@ -75,7 +76,7 @@ class StudySession:
         self.picker = QuestionPicker(self.corpus, self.store)
         self.mode: Mode = mode
         self.topic = topic
-        existing = self.store.open_session(mode) if resume else None
+        existing = self.store.open_session(mode, topic) if resume else None
         self.session_id = existing or uuid.uuid4().hex[:12]
         self.resumed = existing is not None
         self.store.start_session(self.session_id, mode, topic)
@@ -86,6 +87,7 @@ class StudySession:
             backend=resources.backend,
             retriever=resources.retriever,
             progress_summary=self.progress,
+            retriever_unavailable=self._retriever_unavailable,
             grading_mode=settings.grading_mode,
             max_tokens=min(settings.max_tokens, 256),
             temperature=settings.temperature,
@@ -98,6 +100,12 @@ class StudySession:
         rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
         card_json, due = review(self.store.card(rec.question_id), rating)
         self.store.record_attempt(rec, card_json, due)
+
+    def _retriever_unavailable(self) -> str:
+        error = self.resources.index.error
+        if error is not None:
+            return error.user_message()
+        return "The search index is still loading; ask again in a few seconds."
 
     def _pick(self, state: TutorState) -> tuple[str | None, str]:
         return self.picker.pick(
@@ -122,11 +130,19 @@ class StudySession:
         """Show the current question when resuming, else plan the session and ask the first question."""
         if self.resumed and self.state and not self.finished:
             yield event("info", message=f"Resuming session {self.session_id}.")
+            if self.graph.get_state(self.config).next:
+                # Killed mid-turn (e.g. while feedback streamed): finish that turn first. Its attempt key makes a
+                # re-run grade record once, and its events say where the session now stands.
+                finished_turn = list(self.graph.stream(None, self.config, stream_mode="custom"))
+                yield from finished_turn
+                if any(ev["type"] == "question" for ev in finished_turn) or self.finished:
+                    return
             if self.current_question is not None:
                 yield question_event(self.current_question, due="resumed")
             else:
                 yield from self._run({"input": ""})
             return
+        queue = self.picker.plan(self.mode, self.topic, self.session_id)
         initial: TutorState = {
             "session_id": self.session_id,
             "mode": self.mode,
@@ -135,9 +151,11 @@ class StudySession:
             "turn": 0,
             "question_id": None,
             "hint_level": 0,
-            "queue": self.picker.plan(self.mode, self.topic, self.session_id),
+            "queue": queue,
             "asked": [],
             "exam_results": [],
+            "started_at": time.time(),
+            "time_limit_s": EXAM_SECONDS_PER_QUESTION * len(queue) if self.mode == "exam" else None,
             "done": False,
         }
         yield from self._run(initial)
