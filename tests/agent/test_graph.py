@@ -257,3 +257,42 @@ def test_follow_up_withholds_the_current_questions_own_reference() -> None:
     assert [c.heading for c in withheld.citations] == ["LSTM > Gates"]
     shown = answer_question(TwoPassages(), None, "what do gates do?")  # type: ignore[arg-type]
     assert len(shown.citations) == 2
+
+
+def test_corpus_code_questions_bound_to_exercises_are_run_in_the_sandbox() -> None:
+    from tutor.agent.graph import code_exercise_note
+    from tutor.config import load_settings
+    from tutor.corpus.loader import load_corpus
+    from tutor.exercises.catalog import EXERCISES
+    from tutor.session.resources import Resources
+    from tutor.session.study import StudySession
+
+    corpus = load_corpus(None)
+    bound = [q for q in corpus.questions if q.exercise]
+    assert bound and all(q.exercise in EXERCISES and q.kind == "code" for q in bound)
+    question = bound[0]
+    assert EXERCISES[question.exercise].signature in code_exercise_note(question)
+
+    settings = load_settings()
+    resources = Resources(settings, backend_factory=lambda: None, retriever_factory=lambda: None, wait=True)
+    session = StudySession(settings, resources, mode="learn", topic=question.topic, corpus=corpus)
+    events(session.start())
+    # Where the picker would have put the learner: on the bound question, its exercise current.
+    session.graph.update_state(
+        session.config, {"question_id": question.id, "exercise": question.exercise, "asked_at": time.time()}
+    )
+    words = of_type(events(session.send("I would use a softmax somewhere.")), "grade")[0]
+    assert words["question_id"] == question.id and "exercise" not in words, "words go to the free-text grader"
+    assert words["verdict"] != "correct"
+    solution = (
+        "```\nimport numpy as np\ndef attention(q, k, v, mask=None):\n"
+        "    s = q @ k.T / np.sqrt(q.shape[-1])\n"
+        "    if mask is not None:\n        s = np.where(mask > 0, s, -np.inf)\n"
+        "    w = np.exp(s - s.max(axis=-1, keepdims=True))\n"
+        "    return (w / w.sum(axis=-1, keepdims=True)) @ v\n```"
+    )
+    grade = of_type(events(session.send(solution)), "grade")[0]
+    assert grade["question_id"] == question.id and grade["verdict"] == "correct", grade["feedback"]
+    assert grade["exercise"]["passed"] and not grade["exercise"]["failed"]
+    rows = session.store.attempts(session.session_id)
+    assert [(r["question_id"], r["verdict"]) for r in rows][-1] == (question.id, "correct") and len(rows) == 2

@@ -544,6 +544,8 @@ class _Nodes:
         number = len(state.get("asked", [])) + 1
         time_left = limit - (time.time() - state.get("started_at", time.time())) if limit else None
         write(question_event(question, due=due, number=number, total=len(queue) or None, time_left_s=time_left))
+        if question.kind == "code" and state.get("mode") != "exam":
+            write_info(code_exercise_note(question))
         if not question.exercise:
             # Embed the reference and key points while the learner reads and types, so that grading the answer
             # only embeds the answer (~20 ms instead of ~100 ms).
@@ -556,6 +558,24 @@ class _Nodes:
             "asked_at": time.time(),
             "asked": [*state.get("asked", []), qid],
         }
+
+
+def code_exercise_note(question: Question) -> str:
+    """How to answer a code question: in the sandbox when one is bound to it, else where its topic has one."""
+    from tutor.exercises.catalog import EXERCISES
+
+    if question.exercise:
+        signature = EXERCISES[question.exercise].signature
+        return (
+            f"Code exercise: write `{signature}` (NumPy and the standard library) and paste it in a ``` block to "
+            "run it against the reference, or answer in words."
+        )
+    related = [name for name, ex in EXERCISES.items() if ex.topic == question.topic]
+    if related:
+        return "Answer in words or code. To run your own implementation against the reference: " + ", ".join(
+            f"/exercise {name}" for name in related
+        )
+    return "Answer in words or code; a sketch of the implementation with its key steps is enough."
 
 
 def write_info(message: str) -> None:
