@@ -106,3 +106,16 @@ def test_numeric_check_follows_the_order_of_each_field() -> None:
     assert check_numbers("H2 = [3, 3, 0, 3]", expected, 0.01).fraction <= 0.5
     mask = {"mask": [[1, 0], [1, 1]]}
     assert check_numbers("[[1,0],[1,1]]", mask, 0.01).fraction == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (r"N = \sqrt{C/120} \approx 6.9 \times 10^{10}", 6.9e10),
+        ("C = 5.76·10^23 FLOPs", 5.76e23),
+        (r"a learning rate of 3 \cdot 10^{-4}", 3e-4),
+        ("about 1.4 x 10^12 tokens", 1.4e12),
+    ],
+)
+def test_scientific_notation_as_learners_and_latex_write_it(text: str, value: float) -> None:
+    assert any(abs(v - value) <= 1e-9 * value for vs in stated_numbers(text) for v in vs)

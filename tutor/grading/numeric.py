@@ -16,7 +16,7 @@ from typing import Any
 
 _NUMBER = re.compile(
     r"(?<![A-Za-z_\d.])(?P<sign>[-−–])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
-    r"(?:\s*(?:[eE](?P<exp>[-+−]?\d+)|[x×*]\s*10\s*\^\s*\{?(?P<pow>[-+−]?\d+)\}?))?"
+    r"(?:\s*(?:[eE](?P<exp>[-+−]?\d+)|(?:[x×*·]|\\times|\\cdot)\s*10\s*\^\s*\{?(?P<pow>[-+−]?\d+)\}?))?"
     r"\s*(?P<suffix>%|percent\b|thousand\b|million\b|billion\b|trillion\b|[kKMBGT](?:i?B)?\b|bn\b)?"
     r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![\d.]))?"
 )
