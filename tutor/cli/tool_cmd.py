@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tool_app, name="tool")
 
 
-@tool_app.command("list", help="List every tool with its purpose and argument schema.")
+@tool_app.command("list", help="List every tool with its arguments and purpose (--json adds schemas and examples).")
 def list_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     from tutor.tools.registry import list_tools
 
@@ -24,10 +24,17 @@ def list_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON."
         typer.echo(json.dumps({"tools": rows}, indent=2))
         return
     for t in tools:
-        typer.echo(f"{t.name:22} {t.purpose}")
+        typer.echo(f"{_signature(t.name, t.schema)}\n    {t.purpose}")
     typer.echo(
         "\nRun one: tutor tool run NAME --args '{...}'   (see `tutor tool list --json` for schemas and examples)"
     )
+
+
+def _signature(name: str, schema: dict[str, Any]) -> str:
+    """``lora_params(d_in, d_out, rank, n_matrices=1)``: required arguments bare, optional ones with a JSON default."""
+    props = schema.get("properties", {})
+    args = [k if "default" not in p else f"{k}={json.dumps(p['default'])}" for k, p in props.items()]
+    return f"{name}({', '.join(args)})"
 
 
 @tool_app.command("run", help="Run one tool with JSON arguments and print the result with its working.")

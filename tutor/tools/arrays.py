@@ -1,12 +1,34 @@
-"""Input checks shared by the tools: finite numbers, expected ranks and matching shapes, or a clear ToolError."""
+"""Input checks shared by the tools: finite numbers, expected ranks and matching shapes, size caps, bounded integer
+arguments, or a clear ToolError."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from tutor.errors import ToolError
+
+# Attention-like tools return n×n score and weight matrices: 256 tokens keep a result near 3 MB of JSON and well
+# under a second, where 9000 tokens once took gigabytes.
+MAX_TOKENS = 256
+# A returned matrix whose size is a product of the inputs (heads × tokens², steps × dims, ...) holds at most this many
+# numbers; checked before computing, so an oversized call costs nothing.
+MAX_RESULT = 65_536
+
+# Bounds for the integer (and size) arguments of the arithmetic tools: generous, real-model scale, but finite so that
+# no answer is absurd. Pydantic states the bound in the error message and the JSON schema shows it to the model.
+Layers = Annotated[int, Field(ge=1, le=10_000)]
+Width = Annotated[int, Field(ge=1, le=1_000_000)]  # d_model, d_ff, head_dim, LoRA dims and rank, conv channels
+Heads = Annotated[int, Field(ge=1, le=10_000)]
+Vocab = Annotated[int, Field(ge=1, le=10_000_000)]
+SeqLen = Annotated[int, Field(ge=1, le=100_000_000)]
+Count = Annotated[int, Field(ge=1, le=1_000_000)]  # batch size, number of adapted matrices
+Experts = Annotated[int, Field(ge=1, le=100_000)]
+TrainTokens = Annotated[int, Field(ge=1, le=10**15)]
+Params = Annotated[float, Field(gt=0, le=1e14)]
+BytesPerValue = Annotated[float, Field(gt=0, le=8)]
 
 
 def as_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -28,6 +50,19 @@ def as_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise ToolError(message)
+
+
+def require_tokens(n: int, name: str) -> None:
+    require(n <= MAX_TOKENS, f"{name} has {n:,} rows (tokens); at most {MAX_TOKENS}: attention grows as tokens²")
+
+
+def require_result_size(count: int, what: str) -> None:
+    require(count <= MAX_RESULT, f"{what} would hold {count:,} numbers; at most {MAX_RESULT:,}: use a smaller example")
+
+
+def evenly_spaced(last: int, count: int, first: int = 0) -> list[int]:
+    """At most ``count`` integers spread evenly from ``first`` to ``last``, both included (for thinned histories)."""
+    return sorted({int(v) for v in np.rint(np.linspace(first, last, min(count, last - first + 1)))})
 
 
 def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tutor.tools.arrays import as_array, fmt, require
+from tutor.tools.arrays import as_array, evenly_spaced, fmt, require
 from tutor.tools.registry import tool
 
 
@@ -22,23 +23,89 @@ def _pure_equilibria(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
 
 @tool({"row_payoffs": [[1, -1], [-1, 1]], "col_payoffs": [[-1, 1], [1, -1]]})
 def nash_2x2(row_payoffs: list[list[float]], col_payoffs: list[list[float]]) -> dict[str, Any]:
-    """All pure Nash equilibria of a 2×2 bimatrix game and its fully mixed one (indifference conditions)."""
+    """Every Nash equilibrium of a 2×2 bimatrix game: pure, mixed (indifference), and continua if it is degenerate."""
     a, b = as_array(row_payoffs, "row_payoffs", ndim=2), as_array(col_payoffs, "col_payoffs", ndim=2)
     require(a.shape == (2, 2) and b.shape == (2, 2), "both payoff matrices must be 2×2")
-    eqs, steps = [], []
-    for i, j in _pure_equilibria(a, b):
-        eqs.append(
-            {"row": [1.0 - i, float(i)], "col": [1.0 - j, float(j)], "payoffs": [a[i, j], b[i, j]], "type": "pure"}
-        )
-        steps.append(f"pure: (row {i}, col {j}) — each is a best response to the other")
+    tol = 1e-12 * max(1.0, float(np.abs(a).max()), float(np.abs(b).max()))
+
+    # p = P(row plays its first strategy), q = P(column plays its first). Each player's gain from its first strategy
+    # over its second is linear in the other's probability; the player is indifferent where the gain is zero.
+    def row_gain(q: float) -> float:
+        return q * (a[0, 0] - a[1, 0]) + (1 - q) * (a[0, 1] - a[1, 1])
+
+    def col_gain(p: float) -> float:
+        return p * (b[0, 0] - b[0, 1]) + (1 - p) * (b[1, 0] - b[1, 1])
+
+    def best(gain: float, prob: float) -> bool:
+        return (gain <= tol or prob == 1) and (gain >= -tol or prob == 0)
+
+    def is_equilibrium(p: float, q: float) -> bool:
+        return best(row_gain(q), p) and best(col_gain(p), q)
+
+    # Extreme equilibria lie where each probability is 0, 1 or the value that makes the *other* player indifferent.
     den_p, den_q = b[0, 0] - b[1, 0] - b[0, 1] + b[1, 1], a[0, 0] - a[0, 1] - a[1, 0] + a[1, 1]
-    if den_p != 0 and den_q != 0:
-        p, q = (b[1, 1] - b[1, 0]) / den_p, (a[1, 1] - a[0, 1]) / den_q
-        if 0 < p < 1 and 0 < q < 1:
-            row, col = np.array([p, 1 - p]), np.array([q, 1 - q])
-            eqs.append({"row": row, "col": col, "payoffs": [row @ a @ col, row @ b @ col], "type": "mixed"})
+    ps, qs = [1.0, 0.0], [1.0, 0.0]
+    if den_p != 0 and 0 < (p := (b[1, 1] - b[1, 0]) / den_p) < 1:
+        ps.append(p)
+    if den_q != 0 and 0 < (q := (a[1, 1] - a[0, 1]) / den_q) < 1:
+        qs.append(q)
+    points = [(p, q) for p in ps for q in qs if is_equilibrium(p, q)]
+    points.sort(key=lambda pq: pq[0] not in (0, 1) or pq[1] not in (0, 1))  # pure first, in (row, col) order
+    eqs, steps = [], []
+    for p, q in points:
+        row, col = np.array([p, 1 - p]), np.array([q, 1 - q])
+        pure = p in (0, 1) and q in (0, 1)
+        eqs.append(
+            {"row": row, "col": col, "payoffs": [row @ a @ col, row @ b @ col], "type": "pure" if pure else "mixed"}
+        )
+        if pure:
+            steps.append(f"pure: (row {int(p == 0)}, col {int(q == 0)}) — each is a best response to the other")
+        else:
             steps.append(f"mixed: row plays p = {p:.4g} making the column player indifferent; column plays q = {q:.4g}")
-    return {"equilibria": eqs, "explanation": steps or ["no equilibrium found by these conditions"]}
+    # Degenerate (von Stengel): some pure strategy has two pure best responses, i.e. a payoff tie.
+    degenerate = bool(np.any(a[0] == a[1]) or np.any(b[:, 0] == b[:, 1]))
+    continua = _equilibrium_continua(ps, qs, is_equilibrium)
+    if degenerate:
+        steps.append(
+            "degenerate game: a payoff tie leaves a player indifferent against a pure strategy, so equilibria can form "
+            + ("a continuum" if continua else "a continuum (here they are still isolated points)")
+        )
+    steps += [
+        f"continuum: row plays its first strategy with any probability in [{c['row_first'][0]:.4g}, "
+        f"{c['row_first'][1]:.4g}] and column its first with any in [{c['col_first'][0]:.4g}, {c['col_first'][1]:.4g}]"
+        for c in continua
+    ]
+    return {
+        "equilibria": eqs,
+        "degenerate": degenerate,
+        "continua": continua,
+        "explanation": steps or ["no equilibrium found by these conditions"],
+    }
+
+
+def _equilibrium_continua(
+    ps: list[float], qs: list[float], is_equilibrium: Callable[[float, float], bool]
+) -> list[dict[str, list[float]]]:
+    """Maximal rectangles [p_lo, p_hi] × [q_lo, q_hi] of equilibria that are more than one point.
+
+    A product of intervals is all equilibria exactly when its four corners are (best responses to two strategies are
+    best responses to their mixtures), and the corners of a maximal one lie on the candidate values.
+    """
+    ps, qs = sorted(set(ps)), sorted(set(qs))
+    boxes = [
+        (p0, p1, q0, q1)
+        for i, p0 in enumerate(ps)
+        for p1 in ps[i:]
+        for j, q0 in enumerate(qs)
+        for q1 in qs[j:]
+        if (p0, q0) != (p1, q1) and all(is_equilibrium(p, q) for p in (p0, p1) for q in (q0, q1))
+    ]
+    maximal = [
+        box
+        for box in boxes
+        if not any(o != box and o[0] <= box[0] and box[1] <= o[1] and o[2] <= box[2] and box[3] <= o[3] for o in boxes)
+    ]
+    return [{"row_first": [p0, p1], "col_first": [q0, q1]} for p0, p1, q0, q1 in maximal]
 
 
 @tool({"T": 5, "R": 3, "P": 1, "S": 0})
@@ -143,6 +210,9 @@ def _nim_play(piles: tuple[int, ...], move: tuple[int, int]) -> tuple[int, ...]:
     return (*piles[:i], piles[i] - k, *piles[i + 1 :])
 
 
+MCTS_SNAPSHOTS = 50  # per-iteration root statistics are thinned evenly to this many, the last always included
+
+
 @tool({"iterations": 50, "seed": 0, "start": [1, 2]})
 def mcts(
     iterations: int, seed: int = 0, game: str = "nim", c: float = 1.414, start: list[int] | None = None
@@ -158,8 +228,18 @@ def mcts(
     N: dict[tuple[int, ...], int] = {}
     W: dict[tuple[tuple[int, ...], tuple[int, int]], float] = {}
     Nsa: dict[tuple[tuple[int, ...], tuple[int, int]], int] = {}
+    root_moves = _nim_moves(root)
+
+    def root_stats() -> tuple[dict[str, int], dict[str, float]]:
+        visits = {f"{i}:{k}": Nsa.get((root, (i, k)), 0) for i, k in root_moves}
+        values = {
+            f"{i}:{k}": round(W.get((root, (i, k)), 0.0) / max(Nsa.get((root, (i, k)), 0), 1), 4) for i, k in root_moves
+        }
+        return visits, values
+
+    snapshot_at = set(evenly_spaced(iterations, MCTS_SNAPSHOTS, first=1))
     log = []
-    for it in range(iterations):
+    for it in range(1, iterations + 1):
         path, state = [], root
         while sum(state) > 0 and state in N:  # selection through expanded nodes
             moves = _nim_moves(state)
@@ -176,26 +256,29 @@ def mcts(
             path.append((state, move))
             state = _nim_play(state, move)
         N.setdefault(state, 0)
-        rollout, player_to_move_wins = state, None  # simulation: random play to the end
-        turn = 0
+        rollout, turn = state, 0  # simulation: random play to the end
         while sum(rollout) > 0:
             moves = _nim_moves(rollout)
             rollout = _nim_play(rollout, moves[int(rng.integers(len(moves)))])
             turn += 1
-        player_to_move_wins = turn % 2 == 1 if turn else False  # at `state`, the mover wins if they took last
-        reward = 1.0 if player_to_move_wins else 0.0  # from the view of the player to move at `state`
+        reward = 1.0 if turn % 2 == 1 else 0.0  # for the player to move at `state`: they win if they took the last
         for s, m in reversed(path):  # backup, flipping the perspective at each ply
             reward = 1.0 - reward
             N[s] = N.get(s, 0) + 1
             Nsa[(s, m)] = Nsa.get((s, m), 0) + 1
             W[(s, m)] = W.get((s, m), 0.0) + reward
-        if it < 20:
-            log.append({"iteration": it + 1, "path": [list(m) for _, m in path], "reward_root_player": reward})
-    visits = {f"{i}:{k}": Nsa.get((root, (i, k)), 0) for i, k in _nim_moves(root)}
-    values = {
-        f"{i}:{k}": round(W.get((root, (i, k)), 0.0) / max(Nsa.get((root, (i, k)), 0), 1), 4)
-        for i, k in _nim_moves(root)
-    }
+        if it in snapshot_at:
+            visits, values = root_stats()
+            log.append(
+                {
+                    "iteration": it,
+                    "path": [list(m) for _, m in path],
+                    "reward_root_player": reward,
+                    "visits": visits,
+                    "values": values,
+                }
+            )
+    visits, values = root_stats()
     best = max(visits, key=lambda m: visits[m])
     return {
         "visits": visits,
@@ -204,7 +287,9 @@ def mcts(
         "per_iteration": log,
         "explanation": [
             "each iteration: select by UCT = W/N + c·√(ln N_parent / N), expand one move, random rollout, back up",
+            "the first iteration only adds the root, so root visits sum to iterations - 1",
             f"root visits {visits}; most visited action {best} (pile:count)",
+            f"per_iteration: the path, reward and root statistics at {len(log)} evenly spaced iterations",
         ],
     }
 
@@ -222,60 +307,112 @@ def _kuhn_terminal(h: str, cards: tuple[int, int]) -> float | None:
     return None
 
 
-def _cfr(h: str, cards: tuple[int, int], reach: tuple[float, float], regrets: dict, strat_sum: dict) -> float:
+def _regret_matching(regrets: list[float]) -> list[float]:
+    """Play each action in proportion to its positive regret; uniformly when no regret is positive."""
+    positive = [max(r, 0.0) for r in regrets]
+    total = sum(positive)
+    return [r / total for r in positive] if total > 0 else [1 / len(regrets)] * len(regrets)
+
+
+# Plain Python floats, not NumPy: with two actions per node the per-call overhead of tiny arrays made CFR 3× slower.
+def _cfr(
+    h: str,
+    cards: tuple[int, int],
+    reach: tuple[float, float],
+    regrets: dict[str, list[float]],
+    strat_sum: dict[str, list[float]],
+) -> float:
     util = _kuhn_terminal(h, cards)
     if util is not None:
         return util
     player = len(h) % 2
     key = f"{'JQK'[cards[player]]}{h}"
-    r = regrets.setdefault(key, np.zeros(2))
-    pos = np.maximum(r, 0)
-    sigma = pos / pos.sum() if pos.sum() > 0 else np.full(2, 0.5)
-    strat_sum.setdefault(key, np.zeros(2))
-    strat_sum[key] += reach[player] * sigma
-    values = np.zeros(2)
+    r = regrets.setdefault(key, [0.0, 0.0])
+    sigma = _regret_matching(r)
+    total = strat_sum.setdefault(key, [0.0, 0.0])
+    values = [0.0, 0.0]
     for a, act in enumerate("pb"):
+        total[a] += reach[player] * sigma[a]
         nr = (reach[0] * sigma[a], reach[1]) if player == 0 else (reach[0], reach[1] * sigma[a])
         values[a] = _cfr(h + act, cards, nr, regrets, strat_sum)
-    node = float(sigma @ values)
+    node = sigma[0] * values[0] + sigma[1] * values[1]
     sign = 1 if player == 0 else -1  # values are for player 1; regrets are for the acting player
-    regrets[key] += reach[1 - player] * sign * (values - node)
+    for a in range(2):
+        r[a] += reach[1 - player] * sign * (values[a] - node)
     return node
 
 
-def _kuhn_value(h: str, cards: tuple[int, int], avg: dict[str, np.ndarray]) -> float:
+def _kuhn_value(h: str, cards: tuple[int, int], avg: dict[str, list[float]]) -> float:
     util = _kuhn_terminal(h, cards)
     if util is not None:
         return util
     key = f"{'JQK'[cards[len(h) % 2]]}{h}"
-    return float(sum(avg[key][a] * _kuhn_value(h + act, cards, avg) for a, act in enumerate("pb")))
+    return sum(avg[key][a] * _kuhn_value(h + act, cards, avg) for a, act in enumerate("pb"))
 
 
 @tool({"iterations": 2000, "seed": 0})
 def cfr_kuhn(iterations: int, seed: int = 0) -> dict[str, Any]:
-    """Vanilla CFR on Kuhn poker (all six deals each iteration): average strategy, game value for player 1, regrets."""
-    require(1 <= iterations <= 50_000, "iterations must be between 1 and 50000")
+    """Vanilla CFR on Kuhn poker (all six deals each iteration): average strategy, game value for player 1, regrets.
+
+    ``seed`` is kept for the documented interface but has no effect: vanilla CFR enumerates every deal instead of
+    sampling one, so a run is deterministic (chance-sampling CFR would be the variant that uses it).
+    """
+    require(1 <= iterations <= 20_000, "iterations must be between 1 and 20000")
     deals = [(a, b) for a in range(3) for b in range(3) if a != b]
-    regrets: dict[str, np.ndarray] = {}
-    strat_sum: dict[str, np.ndarray] = {}
+    regrets: dict[str, list[float]] = {}
+    strat_sum: dict[str, list[float]] = {}
     for _ in range(iterations):
         for cards in deals:
             _cfr("", cards, (1.0, 1.0), regrets, strat_sum)
-    avg = {k: (v / v.sum() if v.sum() > 0 else np.full(2, 0.5)) for k, v in strat_sum.items()}
+    avg = {k: _regret_matching(v) for k, v in strat_sum.items()}  # sums are >= 0: this just normalises them
     value = sum(_kuhn_value("", c, avg) for c in deals) / len(deals)
     return {
         "game_value": value,
         "average_strategy": {k: avg[k] for k in sorted(avg)},
-        "regrets": {k: regrets[k] / iterations for k in sorted(regrets)},
+        "regrets": {k: [r / iterations for r in regrets[k]] for k in sorted(regrets)},
         "iterations": iterations,
         "explanation": [
             "information sets: own card + betting history; actions [pass, bet]",
             "each iteration walks all 6 deals; regret matching gives the current strategy",
             f"the average strategy converges to a Nash equilibrium; value for player 1 ≈ {value:.4f} "
             "(theory: -1/18 ≈ -0.0556)",
+            f"seed {seed} has no effect: vanilla CFR enumerates every deal instead of sampling, so it is deterministic",
         ],
         "seed": seed,
     }
+
+
+@tool({"regrets": [-2, 3, 1]})
+def regret_matching(regrets: list[float] | list[list[float]]) -> dict[str, Any]:
+    """Regret matching: the next strategy is proportional to the positive cumulative regrets (uniform if none)."""
+    r = as_array(regrets, "regrets", ndim=(1, 2))
+    rows = r if r.ndim == 2 else r[None, :]
+    strategies = np.array([_regret_matching(row.tolist()) for row in rows])
+    steps = [
+        f"R⁺ = max(R, 0) = {fmt(np.maximum(row, 0))}; "
+        + (f"divide by its sum {np.maximum(row, 0).sum():.4g}" if (row > 0).any() else "no positive regret: uniform")
+        + f" → {fmt(strategy)}"
+        for row, strategy in zip(rows[:10], strategies, strict=False)  # a few worked rows are enough to follow
+    ]
+    return {"strategy": strategies if r.ndim == 2 else strategies[0], "explanation": steps}
+
+
+@tool({"visits": [500, 250, 50], "temperature": 1.0})
+def visit_count_policy(visits: list[float], temperature: float = 1.0) -> dict[str, Any]:
+    """AlphaZero move probabilities from root visit counts: π(a) ∝ N(a)^(1/τ); temperature 0 means argmax."""
+    n = as_array(visits, "visits", ndim=1)
+    require(bool(np.all(n >= 0)) and n.sum() > 0, "visits must be non-negative with at least one positive")
+    require(temperature >= 0, "temperature must be >= 0 (0 picks the most visited move)")
+    if temperature == 0:
+        probs = (n == n.max()) / np.sum(n == n.max())  # ties share the mass
+        how = "τ → 0: all mass on the most visited move"
+    else:
+        # N^(1/τ) overflows for small τ; in log space relative to the largest count it cannot.
+        logs = np.where(n > 0, np.log(np.where(n > 0, n, 1)), -np.inf) / temperature
+        probs = np.exp(logs - logs.max())
+        probs /= probs.sum()
+        how = f"π = N^(1/{temperature:g}) / Σ N^(1/{temperature:g})"
+    return {"probs": probs, "explanation": [how, f"probabilities {fmt(probs)}"]}
 
 
 @tool({"row_payoffs": [[0, -1, 1], [1, 0, -1], [-1, 1, 0]], "iterations": 1000})
@@ -317,15 +454,19 @@ def replicator_dynamics(
     x = as_array(x0, "x0", ndim=1)
     require(a.shape == (len(x), len(x)), "payoffs must be n×n for n strategies in x0")
     require(abs(x.sum() - 1) < 1e-6 and np.all(x >= 0), "x0 must be a probability vector")
-    require(1 <= steps <= 100_000 and 0 < dt <= 1, "need 1 <= steps <= 100000 and 0 < dt <= 1")
-    traj = [x.copy()]
-    for _ in range(steps):
+    require(1 <= steps <= 10_000 and 0 < dt <= 1, "need 1 <= steps <= 10000 and 0 < dt <= 1")
+    record = set(evenly_spaced(steps, 51))  # only the snapshots are kept, never the whole path
+    traj, at = [x.copy()], [0]
+    for step in range(1, steps + 1):
         fit = a @ x
         x = np.clip(x + dt * x * (fit - x @ fit), 0, None)
         x = x / x.sum()
-        traj.append(x.copy())
+        if step in record:
+            traj.append(x.copy())
+            at.append(step)
     return {
-        "trajectory": traj[:: max(1, steps // 50)],
+        "trajectory": traj,
+        "trajectory_steps": at,
         "final": x,
         "explanation": ["strategies with above-average fitness grow in share", f"final shares {fmt(x)}"],
     }

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from tutor.tools.arrays import require
+from pydantic import Field
+
+from tutor.tools.arrays import (
+    BytesPerValue,
+    Count,
+    Experts,
+    Heads,
+    Layers,
+    Params,
+    SeqLen,
+    TrainTokens,
+    Vocab,
+    Width,
+    require,
+)
 from tutor.tools.registry import tool
 
 GB = 1024**3
@@ -12,18 +27,17 @@ GB = 1024**3
 
 @tool({"d_model": 768, "n_layers": 12, "vocab_size": 50257, "max_seq_len": 1024})
 def transformer_params(
-    d_model: int,
-    n_layers: int,
-    vocab_size: int,
-    d_ff: int | None = None,
-    n_heads: int | None = None,
-    max_seq_len: int = 0,
+    d_model: Width,
+    n_layers: Layers,
+    vocab_size: Vocab,
+    d_ff: Width | None = None,
+    n_heads: Heads | None = None,
+    max_seq_len: Annotated[int, Field(ge=0, le=100_000_000)] = 0,
     tied_embeddings: bool = True,
     bias: bool = True,
     gated_ffn: bool = False,
 ) -> dict[str, Any]:
     """Parameter count of a decoder-only transformer, with a per-part breakdown."""
-    require(d_model > 0 and n_layers > 0 and vocab_size > 0, "d_model, n_layers and vocab_size must be positive")
     if n_heads is not None:
         require(d_model % n_heads == 0, "d_model must be divisible by n_heads")
     ff = d_ff or 4 * d_model
@@ -56,14 +70,13 @@ def transformer_params(
 
 @tool({"n_params": 7e9, "bytes_per_param": 2, "training": True})
 def llm_memory(
-    n_params: float,
-    bytes_per_param: float = 2,
+    n_params: Params,
+    bytes_per_param: BytesPerValue = 2,
     training: bool = False,
     optimizer: str = "adam",
     master_weights: bool = True,
 ) -> dict[str, Any]:
     """Memory for a model's weights (inference) or weights + gradients + optimizer state (training with Adam)."""
-    require(0 < n_params <= 1e13, "n_params must be between 0 and 1e13")
     require(optimizer in ("adam", "sgd"), "optimizer must be adam or sgd")
     weights = int(n_params * bytes_per_param)
     breakdown = {"weights": weights}
@@ -88,12 +101,14 @@ def llm_memory(
 
 @tool({"n_layers": 32, "n_kv_heads": 32, "head_dim": 128, "seq_len": 4096})
 def kv_cache_bytes(
-    n_layers: int, n_kv_heads: int, head_dim: int, seq_len: int, batch: int = 1, bytes_per_value: float = 2
+    n_layers: Layers,
+    n_kv_heads: Heads,
+    head_dim: Width,
+    seq_len: SeqLen,
+    batch: Count = 1,
+    bytes_per_value: BytesPerValue = 2,
 ) -> dict[str, Any]:
     """KV-cache size: 2 (K and V) × layers × KV heads × head dim × tokens × batch × bytes per value."""
-    require(
-        min(n_layers, n_kv_heads, head_dim, seq_len, batch) >= 1 and bytes_per_value > 0, "all sizes must be positive"
-    )
     total = int(2 * n_layers * n_kv_heads * head_dim * seq_len * batch * bytes_per_value)
     per_token = int(2 * n_layers * n_kv_heads * head_dim * bytes_per_value)
     return {
@@ -108,9 +123,8 @@ def kv_cache_bytes(
 
 
 @tool({"d_in": 4096, "d_out": 4096, "rank": 8})
-def lora_params(d_in: int, d_out: int, rank: int, n_matrices: int = 1) -> dict[str, Any]:
+def lora_params(d_in: Width, d_out: Width, rank: Width, n_matrices: Count = 1) -> dict[str, Any]:
     """Trainable parameters LoRA adds: A (rank × d_in) and B (d_out × rank) per adapted matrix."""
-    require(min(d_in, d_out, rank, n_matrices) >= 1, "all sizes must be positive")
     per = rank * (d_in + d_out)
     full = d_in * d_out
     return {
@@ -126,7 +140,9 @@ def lora_params(d_in: int, d_out: int, rank: int, n_matrices: int = 1) -> dict[s
 
 
 @tool({"d_model": 4096, "d_ff": 14336, "n_experts": 8, "top_k": 2})
-def moe_flops(d_model: int, d_ff: int, n_experts: int, top_k: int, n_tokens: int = 1) -> dict[str, Any]:
+def moe_flops(
+    d_model: Width, d_ff: Width, n_experts: Experts, top_k: Experts, n_tokens: TrainTokens = 1
+) -> dict[str, Any]:
     """Mixture-of-experts FFN cost: total vs active expert parameters and FLOPs per token (2 FLOPs per multiply-add)."""
     require(1 <= top_k <= n_experts, "need 1 <= top_k <= n_experts")
     per_expert = 2 * d_model * d_ff
@@ -141,5 +157,26 @@ def moe_flops(d_model: int, d_ff: int, n_experts: int, top_k: int, n_tokens: int
             f"one expert: 2 matrices of d_model × d_ff = {per_expert:,} params",
             f"{n_experts} experts hold {n_experts * per_expert:,}; {top_k} are active per token",
             f"FLOPs per token ≈ 2 × active params = {2 * top_k * per_expert:,}",
+        ],
+    }
+
+
+@tool({"compute_flops": 5.76e23})
+def chinchilla_optimal(
+    compute_flops: Annotated[float, Field(gt=0, le=1e30)],
+    tokens_per_param: Annotated[float, Field(gt=0, le=10_000)] = 20,
+    flops_per_param_token: Annotated[float, Field(gt=0, le=100)] = 6,
+) -> dict[str, Any]:
+    """Compute-optimal model size and tokens for a FLOP budget: C ≈ 6·N·D with the Chinchilla rule D ≈ 20·N."""
+    per_n2 = flops_per_param_token * tokens_per_param
+    n = math.sqrt(compute_flops / per_n2)
+    d = tokens_per_param * n
+    return {
+        "params": n,
+        "tokens": d,
+        "explanation": [
+            f"C = {flops_per_param_token:g}·N·D (2 FLOPs per parameter per token forward, about 4 backward)",
+            f"with D = {tokens_per_param:g}·N: C = {per_n2:g}·N², so N = √(C/{per_n2:g}) = {n:.3g} parameters",
+            f"D = {tokens_per_param:g}·N = {d:.3g} tokens; N grows as √C, so 4× the compute doubles the model",
         ],
     }

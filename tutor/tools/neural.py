@@ -5,11 +5,22 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from tutor.tools.arrays import as_array, fmt, require, sigmoid, stable_softmax
+from tutor.tools.arrays import (
+    MAX_TOKENS,
+    Width,
+    as_array,
+    fmt,
+    require,
+    require_result_size,
+    require_tokens,
+    sigmoid,
+    stable_softmax,
+)
 from tutor.tools.registry import tool
 
 Matrix = list[list[float]]
@@ -119,6 +130,9 @@ def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool) -> tuple[
 def attention(q: Matrix, k: Matrix, v: Matrix, causal: bool = False) -> dict[str, Any]:
     """Scaled dot-product attention with an optional causal mask: scores, weights and output."""
     qa, ka, va = as_array(q, "q", ndim=2), as_array(k, "k", ndim=2), as_array(v, "v", ndim=2)
+    require_tokens(len(qa), "q")
+    require_tokens(len(ka), "k")
+    require_result_size(len(qa) * va.shape[1], "the output (q rows × v columns)")
     scores, weights = _attend(qa, ka, va, causal)
     out = weights @ va
     shown = np.where(np.isfinite(scores), scores, -1e9)
@@ -137,7 +151,7 @@ def attention(q: Matrix, k: Matrix, v: Matrix, causal: bool = False) -> dict[str
 @tool({"n": 5})
 def causal_mask(n: int) -> dict[str, Any]:
     """Causal (look-ahead) mask of size n: 1 where attention is allowed (j <= i), 0 elsewhere."""
-    require(1 <= n <= 512, "n must be between 1 and 512")
+    require(1 <= n <= MAX_TOKENS, f"n must be between 1 and {MAX_TOKENS}")
     mask = np.tril(np.ones((n, n), dtype=int))
     return {
         "mask": mask,
@@ -164,11 +178,13 @@ def multi_head_attention(
 ) -> dict[str, Any]:
     """Multi-head self-attention: project, split into heads, attend per head, concatenate, project out."""
     xa = as_array(x, "x", ndim=2)
-    d = xa.shape[1]
-    mats = {n: as_array(m, n, ndim=2) for n, m in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o))}
+    n, d = xa.shape
+    require_tokens(n, "x")
+    require(n_heads >= 1 and d % n_heads == 0, f"d_model {d} must be divisible by n_heads {n_heads}")
+    require_result_size(n_heads * n * n, "the per-head weights (n_heads × tokens²)")
+    mats = {key: as_array(m, key, ndim=2) for key, m in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o))}
     for name, m in mats.items():
         require(m.shape == (d, d), f"{name} must be (d_model, d_model) = ({d}, {d}), got {m.shape}")
-    require(n_heads >= 1 and d % n_heads == 0, f"d_model {d} must be divisible by n_heads {n_heads}")
     hd = d // n_heads
     q, k, v = xa @ mats["w_q"], xa @ mats["w_k"], xa @ mats["w_v"]
     heads, outs = [], []
@@ -196,6 +212,8 @@ def positional_encoding(seq_len: int, d_model: int, base: float = 10000.0) -> di
     require(
         1 <= seq_len <= 4096 and 2 <= d_model <= 1024 and d_model % 2 == 0, "need 1<=seq_len<=4096, even d_model<=1024"
     )
+    require(base > 0, "base must be positive")
+    require_result_size(seq_len * d_model, "the encoding (seq_len × d_model)")
     pos = np.arange(seq_len)[:, None]
     freq = base ** (np.arange(0, d_model, 2) / d_model)
     pe = np.zeros((seq_len, d_model))
@@ -216,6 +234,7 @@ def rope(x: Matrix, positions: list[int] | None = None, base: float = 10000.0) -
     xa = as_array(x, "x", ndim=2)
     n, d = xa.shape
     require(d % 2 == 0, "the feature dimension must be even")
+    require(base > 0, "base must be positive")
     pos = np.arange(n) if positions is None else as_array(positions, "positions", ndim=1)
     require(len(pos) == n, "positions must have one entry per row of x")
     theta = base ** (-np.arange(0, d, 2) / d)
@@ -375,6 +394,39 @@ def activation(
     return {"y": dy if derivative else y, "explanation": [f"{name}{chr(39) if derivative else ''}(x) element-wise"]}
 
 
+@tool({"input_size": 32, "kernel_size": 3, "stride": 1, "padding": 1, "in_channels": 3, "out_channels": 64})
+def conv_output_size(
+    input_size: Width,
+    kernel_size: Width,
+    stride: Width = 1,
+    padding: Annotated[int, Field(ge=0, le=1_000_000)] = 0,
+    dilation: Width = 1,
+    in_channels: Width | None = None,
+    out_channels: Width | None = None,
+    bias: bool = True,
+    spatial_dims: Annotated[int, Field(ge=1, le=3)] = 2,
+) -> dict[str, Any]:
+    """Convolution output size per spatial dimension, floor((n + 2p - d(k-1) - 1)/s) + 1, and the layer's parameters."""
+    require((in_channels is None) == (out_channels is None), "give both in_channels and out_channels, or neither")
+    span = dilation * (kernel_size - 1) + 1
+    padded = input_size + 2 * padding
+    require(span <= padded, f"the kernel spans {span} cells but the padded input has only {padded}")
+    out = (padded - span) // stride + 1
+    steps = [
+        f"effective kernel d(k-1)+1 = {span}; floor(({input_size} + 2·{padding} - {span})/{stride}) + 1 = {out}",
+    ]
+    params = None
+    if in_channels is not None and out_channels is not None:
+        weights = kernel_size**spatial_dims * in_channels * out_channels
+        params = weights + (out_channels if bias else 0)
+        steps.append(
+            f"parameters: {kernel_size}^{spatial_dims}·{in_channels}·{out_channels} = {weights:,}"
+            + (f" + {out_channels} biases = {params:,}" if bias else "")
+            + " (weights are shared across positions, so the input size does not matter)"
+        )
+    return {"output_size": out, "params": params, "explanation": steps}
+
+
 @tool({"param": [1.0, -2.0], "grad": [0.1, -0.3], "t": 1})
 def adam_step(
     param: Vector,
@@ -393,6 +445,7 @@ def adam_step(
     p, g = as_array(param, "param", ndim=1), as_array(grad, "grad", ndim=1)
     require(p.shape == g.shape, "param and grad must have the same length")
     require(t >= 1, "t counts steps from 1")
+    require(0 <= beta1 < 1 and 0 <= beta2 < 1, "beta1 and beta2 must be in [0, 1)")
     m0 = as_array(m, "m", ndim=1) if m is not None else np.zeros_like(p)
     v0 = as_array(v, "v", ndim=1) if v is not None else np.zeros_like(p)
     if weight_decay and not decoupled:
@@ -466,7 +519,7 @@ def sample_next_token(
     require(temperature > 0, "temperature must be positive")
     probs = stable_softmax(la / temperature)
     keep = np.ones_like(probs, dtype=bool)
-    order = np.argsort(-probs, kind="stable")
+    order = np.argsort(-la, kind="stable")  # by logit, not probability: probabilities can tie after rounding
     if strategy == "top_k":
         require(k is not None and 1 <= k <= len(la), "top_k needs 1 <= k <= vocabulary size")
         keep[:] = False

@@ -6,8 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from tutor.tools.arrays import as_array, fmt, require
+from tutor.errors import ToolError
+from tutor.tools.arrays import as_array, fmt, require, require_result_size
 from tutor.tools.registry import tool
+
+# The kernel matrix is n × n and its Cholesky factor costs n³: 2000 points take about a second and 100 MB.
+MAX_GP_POINTS = 2000
 
 
 @tool({"x_train": [-1.0, 0.0, 1.0], "y_train": [0.5, 0.0, -0.5], "x_test": [0.5, 3.0]})
@@ -25,17 +29,30 @@ def gp_posterior(
     xt, xs = xt.reshape(len(xt), -1), xs.reshape(len(xs), -1)
     y = as_array(y_train, "y_train", ndim=1)
     require(len(y) == len(xt), "y_train needs one value per training point")
+    require(xs.shape[1] == xt.shape[1], f"x_test points need {xt.shape[1]} coordinates like x_train")
+    require(
+        max(len(xt), len(xs)) <= MAX_GP_POINTS,
+        f"at most {MAX_GP_POINTS} training and {MAX_GP_POINTS} test points (the kernel matrix grows as n²)",
+    )
+    from scipy.linalg import solve_triangular
+    from scipy.spatial.distance import cdist
 
     def k(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
-        return variance * np.exp(-0.5 * d2 / length_scale**2)
+        # cdist, not broadcasting a - b: the (n, m, dims) difference tensor alone took gigabytes
+        return variance * np.exp(-0.5 * cdist(a, b, "sqeuclidean") / length_scale**2)
 
     K = k(xt, xt) + (noise + 1e-10) * np.eye(len(xt))
-    L = np.linalg.cholesky(K)
-    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    try:
+        L = np.linalg.cholesky(K)
+    except np.linalg.LinAlgError as exc:
+        raise ToolError(
+            "the kernel matrix is not positive definite (training points too close for this noise): "
+            "raise noise or remove near-duplicate x_train points"
+        ) from exc
+    alpha = solve_triangular(L.T, solve_triangular(L, y, lower=True), lower=False)
     Ks = k(xs, xt)
     mean = Ks @ alpha
-    v = np.linalg.solve(L, Ks.T)
+    v = solve_triangular(L, Ks.T, lower=True)
     var = np.clip(variance - (v**2).sum(0), 0.0, None)
     return {
         "mean": mean,
@@ -67,6 +84,7 @@ def ddpm_forward(
     require(all(1 <= s <= num_steps for s in steps), f"every t must be in 1..{num_steps}")
     eps = as_array(noise, "noise", ndim=1) if noise is not None else np.random.default_rng(seed).standard_normal(len(x))
     require(eps.shape == x.shape, "noise must have the shape of x0")
+    require_result_size(len(steps) * len(x), "x_t (steps in t × length of x0)")
     betas = np.linspace(beta_start, beta_end, num_steps)
     alpha_bar = np.cumprod(1 - betas)
     ab = np.array([alpha_bar[s - 1] for s in steps])
@@ -98,6 +116,7 @@ def gnn_message_pass(
     require(a.shape[0] == a.shape[1] == x.shape[0], "adjacency must be n×n and features n×f")
     w = as_array(weight, "weight", ndim=2) if weight is not None else np.eye(x.shape[1])
     require(w.shape[0] == x.shape[1], f"weight must have {x.shape[1]} rows")
+    require_result_size(x.shape[0] * w.shape[1], "h (nodes × weight columns)")
     a_hat = a + np.eye(len(a)) if self_loops else a
     deg = a_hat.sum(axis=1)
     d = np.where(deg > 0, 1 / np.sqrt(np.where(deg > 0, deg, 1)), 0.0)

@@ -7,12 +7,16 @@ import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError, create_model
+from pydantic import BaseModel, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from tutor.backends.base import ToolSpec
 from tutor.errors import ToolError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_ELEMENTS = 20_000  # no single argument array may be larger than this
 
@@ -24,6 +28,7 @@ class ToolInfo:
     schema: dict[str, Any]
     example: dict[str, Any]
     fn: Callable[..., dict[str, Any]]
+    args_model: type[BaseModel]
 
 
 _TOOLS: dict[str, ToolInfo] = {}
@@ -43,9 +48,7 @@ def tool(example: dict[str, Any]) -> Callable[[Callable[..., dict[str, Any]]], C
         schema = model.model_json_schema()
         schema.pop("title", None)
         purpose = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
-        info = ToolInfo(fn.__name__, purpose, schema, example, fn)
-        _TOOLS[fn.__name__] = info
-        fn.args_model = model  # type: ignore[attr-defined]
+        _TOOLS[fn.__name__] = ToolInfo(fn.__name__, purpose, schema, example, fn, model)
         return fn
 
     return register
@@ -54,7 +57,7 @@ def tool(example: dict[str, Any]) -> Callable[[Callable[..., dict[str, Any]]], C
 def _load() -> None:
     """Importing the tool modules registers them (kept lazy so the CLI starts fast)."""
     if not _TOOLS:
-        from tutor.tools import games, llm_math, neural, probabilistic  # noqa: F401
+        from tutor.tools import games, llm_math, metrics, neural, probabilistic  # noqa: F401
 
 
 def list_tools() -> list[ToolInfo]:
@@ -74,55 +77,94 @@ def tool_specs() -> list[ToolSpec]:
 
 
 def run_tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``args`` against the tool's schema, run it, and return its JSON-ready result."""
+    """Validate ``args`` against the tool's schema, run it, and return its JSON-ready result.
+
+    Every failure is a ToolError whose message starts with the tool's name, whichever check raised it.
+    """
     info = get_tool(name)
-    if not isinstance(args, dict):
-        raise ToolError(f"{name}: arguments must be a JSON object")
     try:
-        parsed = info.fn.args_model(**args)  # type: ignore[attr-defined]
+        return _run(info, args)
+    except ToolError as exc:
+        message = str(exc)
+        raise ToolError(message if message.startswith(f"{name}: ") else f"{name}: {message}", hint=exc.hint) from exc
+
+
+def _run(info: ToolInfo, args: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    if not isinstance(args, dict):
+        raise ToolError("arguments must be a JSON object")
+    try:
+        parsed = info.args_model(**args)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "arguments"
-        raise ToolError(f"{name}: {where}: {first['msg']}") from exc
-    values = {k: getattr(parsed, k) for k in info.fn.args_model.model_fields}  # type: ignore[attr-defined]
-    _check_sizes(name, values)
+        raise ToolError(f"{where}: {_validation_message(info, first)}") from exc
+    values = {k: getattr(parsed, k) for k in info.args_model.model_fields}
+    _check_sizes(values)
     try:
-        result = info.fn(**values)
+        # Overflow and invalid operations are reported from the result (see _plain) rather than as RuntimeWarnings
+        # on stderr, which would interleave with the CLI's output.
+        with np.errstate(all="ignore"):
+            result = info.fn(**values)
     except ToolError:
         raise
+    except MemoryError as exc:  # the size caps should make this unreachable; never show the user a traceback
+        raise ToolError("ran out of memory: use a smaller example") from exc
     except (ValueError, ArithmeticError, IndexError, KeyError) as exc:
-        raise ToolError(f"{name}: {exc}") from exc
+        raise ToolError(str(exc)) from exc
     return _plain(result)
 
 
-def _check_sizes(name: str, values: dict[str, Any]) -> None:
+def _validation_message(info: ToolInfo, error: ErrorDetails) -> str:
+    if error["type"] != "int_parsing_size":
+        return error["msg"]
+    # pydantic words an integer beyond 64 bits as a parse failure; state the argument's bound instead.
+    prop = info.schema.get("properties", {}).get(str(error["loc"][0]), {})
+    bounds = [p["maximum"] for p in (prop, *prop.get("anyOf", [])) if "maximum" in p]
+    return f"Input should be less than or equal to {bounds[0]}" if bounds else "Input is too large"
+
+
+def _check_sizes(values: dict[str, Any]) -> None:
     def count(v: Any) -> int:
         return sum(count(x) for x in v) if isinstance(v, list) else 1
 
     for key, value in values.items():
         if isinstance(value, list) and count(value) > MAX_ELEMENTS:
-            raise ToolError(f"{name}: {key} has more than {MAX_ELEMENTS:,} numbers; use a smaller example")
+            raise ToolError(f"{key} has more than {MAX_ELEMENTS:,} numbers; use a smaller example")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ToolError(f"{name}: {key} must be a finite number")
+            raise ToolError(f"{key} must be a finite number")
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays -> Python numbers and lists; NaN is refused (a tool must not return it)."""
+    """numpy scalars and arrays -> Python numbers and lists; NaN and infinity are refused (not valid strict JSON)."""
     import numpy as np
 
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        _require_finite(value)
+        return value.tolist()  # whole-array check and conversion: a 256×256 matrix element by element is slow
     if isinstance(value, np.ndarray):
         return _plain(value.tolist())
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        f = float(value)
-        if math.isnan(f):
-            raise ToolError("the computation produced NaN: check the inputs")
-        return f
+        _require_finite(np.asarray(value))
+        return float(value)
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+def _require_finite(a: np.ndarray) -> None:
+    import numpy as np
+
+    if np.isnan(a).any():
+        raise ToolError(
+            "the computation produced NaN (an undefined operation, often after an overflow): check the inputs"
+        )
+    if np.isinf(a).any():
+        raise ToolError("the computation overflowed: a result is beyond ±1.8e308, so use smaller inputs")
