@@ -14,6 +14,7 @@ from tutor.session.scheduler import rating_for, review
         ("correct", 120, 0, Rating.Good),
         ("correct", 10, 0, Rating.Easy),
         ("correct", 10, 2, Rating.Hard),
+        ("correct", 0, 0, Rating.Good),
     ],
 )
 def test_grade_to_fsrs_rating(verdict: str, seconds: float, hints: int, rating: Rating) -> None:

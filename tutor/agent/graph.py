@@ -397,7 +397,7 @@ class _Nodes:
         except TutorError as exc:
             write(event("error", message=exc.user_message()))
             return {}
-        verdict = "correct" if result.verdict == "pass" else "partial" if result.passed else "incorrect"
+        verdict = result.answer_verdict
         question = self._question(state)
         question_id = question.id if question else f"exercise:{name}"
         topic = question.topic if question else get_exercise(name).topic

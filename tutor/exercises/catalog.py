@@ -6,6 +6,7 @@ process. A learner's output that matches a known buggy variant earns that varian
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,15 @@ def _softmax_wrong_axis(x: np.ndarray, axis: int = -1) -> Any:
     return e / e.sum()
 
 
+def _softmax_axis0(x: np.ndarray, axis: int = -1) -> Any:
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _softmax_ignores_axis(x: np.ndarray, axis: int = -1) -> Any:
+    return _softmax_ref(x)
+
+
 # layer norm / rms norm / batch norm ------------------------------------------------------------------------------
 def _ln_cases() -> list[Case]:
     r = _rng(1)
@@ -81,6 +91,7 @@ def _ln_cases() -> list[Case]:
         {"args": [r.normal(size=(2, 3, 4)), np.ones(4), np.zeros(4)], "label": "a (B, T, C) tensor"},
         {"args": [np.full((2, 3), 7.0), np.ones(3), np.zeros(3)], "label": "constant rows (variance 0)"},
         {"args": [1e4 * r.normal(size=(2, 4)), np.ones(4), np.zeros(4)], "label": "large values"},
+        {"args": [1e-3 * r.normal(size=(2, 4)), np.ones(4), np.zeros(4)], "label": "tiny variance (eps matters)"},
     ]
 
 
@@ -219,13 +230,8 @@ def _top_p_cases() -> list[Case]:
 
 
 def _top_p_ref(probs: np.ndarray, p: float) -> Any:
-    """Keep the most probable tokens until their cumulative probability reaches p (ties in index order)."""
-    order = np.argsort(-probs, kind="stable")
-    cum = np.cumsum(probs[order])
-    kept = order[: int(np.searchsorted(cum, p - 1e-12)) + 1]
-    out = np.zeros_like(probs)
-    out[kept] = probs[kept]
-    return out / out.sum()
+    # The tool filters logits; log(probs) are logits whose softmax is probs (every case's probs are positive).
+    return _tool("sample_next_token", "probs", logits=np.log(probs), strategy="top_p", p=p)
 
 
 def _top_p_exclusive(probs: np.ndarray, p: float) -> Any:
@@ -233,7 +239,7 @@ def _top_p_exclusive(probs: np.ndarray, p: float) -> Any:
     cum = np.cumsum(probs[order])
     out = np.zeros_like(probs)
     out[order[cum <= p]] = probs[order[cum <= p]]
-    return out / out.sum() if out.sum() else out
+    return out / out.sum()  # nan when even the top token exceeds p, as a learner's version gives
 
 
 # LLM arithmetic, LSTM, GNN, diffusion, game theory ---------------------------------------------------------------
@@ -362,9 +368,7 @@ def _regret_cases() -> list[Case]:
 
 
 def _regret_ref(regrets: np.ndarray) -> Any:
-    """Regret matching: play in proportion to positive regret; uniform when none is positive."""
-    pos = np.maximum(regrets, 0.0)
-    return pos / pos.sum() if pos.sum() > 0 else np.full(len(regrets), 1.0 / len(regrets))
+    return _tool("regret_matching", "strategy", regrets=regrets)
 
 
 def _regret_abs(regrets: np.ndarray) -> Any:
@@ -378,11 +382,32 @@ def _minimax_cases() -> list[Case]:
         {"args": ["XOXOXO..."], "label": "X to move, near the end"},
         {"args": ["........."], "label": "empty board (a draw)"},
         {"args": ["XO.XO...."], "label": "X to move and win in one"},
+        {"args": ["XX.OO.X.."], "label": "O to move can win"},
     ]
 
 
 def _minimax_ref(board: str) -> Any:
     return _tool("minimax", "value", board=board)
+
+
+_LINES = ((0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6))
+
+
+@functools.cache
+def _tictactoe(board: str, player: str) -> int:
+    """Minimax value (+1 X wins) with `player` to move even where the counts disagree, as the buggy variant needs."""
+    for a, b, c in _LINES:
+        if board[a] != "." and board[a] == board[b] == board[c]:
+            return 1 if board[a] == "X" else -1
+    if "." not in board:
+        return 0
+    other = "O" if player == "X" else "X"
+    values = [_tictactoe(board[:i] + player + board[i + 1 :], other) for i, cell in enumerate(board) if cell == "."]
+    return max(values) if player == "X" else min(values)
+
+
+def _minimax_x_always_moves(board: str) -> Any:
+    return _tictactoe(board, "X")
 
 
 def _pe_cases() -> list[Case]:
@@ -449,6 +474,21 @@ def _gp_ref(x_train: list[float], y_train: list[float], x_test: list[float], noi
     return _tool("gp_posterior", "mean", x_train=x_train, y_train=y_train, x_test=x_test, noise=noise)
 
 
+def _gp_mean(x_train: list[float], y_train: list[float], x_test: list[float], noise: float, gamma: float) -> Any:
+    """K(a, b) = exp(-gamma (a - b)^2); the reference's RBF has gamma = 1/2. For the buggy variants."""
+    xt, xs = np.asarray(x_train), np.asarray(x_test)
+    k_train = np.exp(-gamma * (xt[:, None] - xt[None, :]) ** 2) + noise * np.eye(len(xt))
+    return np.exp(-gamma * (xs[:, None] - xt[None, :]) ** 2) @ np.linalg.solve(k_train, np.asarray(y_train))
+
+
+def _gp_ignores_noise(x_train: list[float], y_train: list[float], x_test: list[float], noise: float = 0.0) -> Any:
+    return _gp_mean(x_train, y_train, x_test, 0.0, 0.5)
+
+
+def _gp_no_half(x_train: list[float], y_train: list[float], x_test: list[float], noise: float = 0.0) -> Any:
+    return _gp_mean(x_train, y_train, x_test, noise, 1.0)
+
+
 def _gelu_ref(x: np.ndarray) -> Any:
     return _tool("activation", "y", name="gelu", x=x)
 
@@ -473,6 +513,10 @@ EXERCISES: dict[str, Exercise] = {
                     _softmax_naive
                 ),
                 "Normalise along `axis` with keepdims=True, not over the whole array.": _softmax_wrong_axis,
+                "You normalised down axis 0 (each column sums to 1); softmax normalises along `axis`, by default the "
+                "last one: use max and sum with axis=axis, keepdims=True.": _softmax_axis0,
+                "Your function ignores its `axis` argument: with axis=0 each column, not each row, must sum to 1. "
+                "Pass axis=axis to max and sum.": _softmax_ignores_axis,
             },
         ),
         Exercise(
@@ -659,6 +703,10 @@ EXERCISES: dict[str, Exercise] = {
             "the counts.",
             _minimax_cases,
             _minimax_ref,
+            {
+                "Check whose turn it is: X moves when the counts are equal, O when X has one more, and O minimises "
+                "(the value stays from X's side).": _minimax_x_always_moves
+            },
         ),
         Exercise(
             "positional_encoding",
@@ -688,6 +736,12 @@ EXERCISES: dict[str, Exercise] = {
             "Posterior mean of a zero-mean GP with an RBF kernel (length scale 1, variance 1) at x_test.",
             _gp_cases,
             _gp_ref,
+            {
+                "Add the noise variance to the diagonal of the training kernel: mean = K*ᵀ (K + noise·I)⁻¹ y.": (
+                    _gp_ignores_noise
+                ),
+                "The RBF kernel is exp(-(x - x')² / 2) for length scale 1: keep the 1/2.": _gp_no_half,
+            },
         ),
     ]
 }

@@ -22,6 +22,7 @@ class ExerciseResult:
     hint: str = ""
     message: str = ""
     stdout: str = ""
+    isolation: dict[str, str] = field(default_factory=dict)  # what the sandbox had in effect (see sandbox.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -31,6 +32,11 @@ class ExerciseResult:
         total = self.passed + self.failed
         return self.passed / total if total else 0.0
 
+    @property
+    def answer_verdict(self) -> str:
+        """The verdict as the progress DB records answers: correct, partial or incorrect."""
+        return "correct" if self.verdict == "pass" else "partial" if self.passed else "incorrect"
+
 
 def get_exercise(name: str) -> Exercise:
     if name not in EXERCISES:
@@ -39,15 +45,16 @@ def get_exercise(name: str) -> Exercise:
 
 
 def _short(value: Any, limit: int = 160) -> str:
-    if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}={_short(v, limit)}" for k, v in value.items()) + "}"
-    elif isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, dict)) for v in value):
-        text = "(" + ", ".join(_short(v, limit) for v in value) + ")"
-    else:
-        text = np.array2string(np.asarray(value), precision=4, threshold=20)
+    """A value as numpy prints it: a 2-D result reads as a matrix, one row per line."""
+    text = repr(value) if isinstance(value, str) else np.array2string(np.asarray(value), precision=4, threshold=20)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short_args(case: Case) -> str:
+    """A case's arguments on one line: (arg, arg, name=value)."""
+    parts = [_short(a).replace("\n", "") for a in case["args"]]
+    parts += [f"{k}={_short(v)}".replace("\n", "") for k, v in case.get("kwargs", {}).items()]
+    return "(" + ", ".join(parts) + ")"
 
 
 def _call(fn: Any, case: Case) -> Any:
@@ -74,19 +81,16 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
     cases = ex.cases()
     expected = [_call(ex.reference, c) for c in cases]
     run: RunResult = run_solution(source, ex.function, cases, limits)
-    if run.status in ("timeout", "killed"):
-        return ExerciseResult(
-            name, run.status, 0, len(cases), hint=_resource_hint(run), message=run.message, stdout=run.stdout
-        )
-    if run.status == "error":
+    if run.status != "ok":  # timeout, killed or error: the verdict is the run's status
         return ExerciseResult(
             name,
-            "error",
+            run.status,
             0,
             len(cases),
-            hint=f"Define `{ex.signature}` at the top level.",
+            hint=_run_hint(run, ex),
             message=run.message,
             stdout=run.stdout,
+            isolation=run.isolation,
         )
     rows: list[dict[str, Any]] = []
     first_failure: int | None = None
@@ -97,7 +101,7 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
             {
                 "case": case.get("label", f"case {i + 1}"),
                 "passed": ok,
-                "input": _short(case["args"] if not case.get("kwargs") else [*case["args"], case["kwargs"]]),
+                "input": _short_args(case),
                 "expected": _short(want),
                 "got": _short(result["output"]) if result["output"] is not None else None,
                 "error": why if not ok else "",
@@ -108,7 +112,7 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
     passed = sum(r["passed"] for r in rows)
     failed = len(rows) - passed
     if failed == 0:
-        return ExerciseResult(name, "pass", passed, 0, rows, stdout=run.stdout)
+        return ExerciseResult(name, "pass", passed, 0, rows, stdout=run.stdout, isolation=run.isolation)
     assert first_failure is not None
     hint = _diagnose(
         ex,
@@ -116,8 +120,9 @@ def grade_submission(name: str, source: str, limits: Limits | None = None) -> Ex
         run.cases[first_failure] if first_failure < len(run.cases) else None,
         rows[first_failure],
     )
-    all_errors = all(r["error"] and rows[i]["got"] is None for i, r in enumerate(rows))
-    return ExerciseResult(name, "error" if all_errors else "fail", passed, failed, rows, hint=hint, stdout=run.stdout)
+    all_errors = all(r["got"] is None for r in rows)  # nothing came back at all: an error, not a wrong answer
+    verdict = "error" if all_errors else "fail"
+    return ExerciseResult(name, verdict, passed, failed, rows, hint=hint, stdout=run.stdout, isolation=run.isolation)
 
 
 def _diagnose(ex: Exercise, case: Case, result: dict[str, Any] | None, row: dict[str, Any]) -> str:
@@ -131,17 +136,27 @@ def _diagnose(ex: Exercise, case: Case, result: dict[str, Any] | None, row: dict
                         return hint
             except (ValueError, TypeError, ArithmeticError, IndexError):
                 continue
+    raised = result.get("error") if result else None
+    if raised and "could not be broadcast" in raised:
+        return (
+            f"Broadcasting failed on '{row['case']}' ({raised}). A reduction such as sum, max or mean over an axis "
+            "drops that axis; pass keepdims=True so the result lines up with the input."
+        )
+    if raised:
+        return f"Your function raised {raised} on the case '{row['case']}'."
     error = row["error"]
-    if "shape" in error:
+    if error.startswith("shape"):
         return f"Check the output shape ({error}); `{ex.signature}` should return the same shape as the reference."
     if "nan or inf" in error:
         return "Your output has nan/inf where the reference is finite: look at numerical stability (large inputs)."
-    if result and result.get("error"):
-        return f"Your function raised {result['error']} on the case '{row['case']}'."
     return f"First mismatch on '{row['case']}': expected {row['expected']}, got {row['got']}."
 
 
-def _resource_hint(run: RunResult) -> str:
-    if run.status == "timeout":
+def _run_hint(run: RunResult, ex: Exercise) -> str:
+    if run.status == "timeout" or "CPU time" in run.message:
         return "Look for a loop that never ends; every case should finish in milliseconds."
-    return "Your solution used too much memory or CPU; avoid huge intermediate arrays."
+    if run.status == "killed":
+        return "Your solution used too much memory or CPU; avoid huge intermediate arrays."
+    if "not allowed" in run.message:
+        return "Exercises run with numpy and the standard library only: no files, network, processes or threads."
+    return f"Fix the error above; `{ex.signature}` must be defined at the top level of your file."

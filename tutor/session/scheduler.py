@@ -8,6 +8,7 @@ from datetime import datetime
 
 from fsrs import Card, Rating, Scheduler
 
+from tutor.agent.records import AttemptRecord
 from tutor.corpus.model import Corpus, Question
 from tutor.session.store import ProgressStore, now_utc
 
@@ -30,7 +31,8 @@ def rating_for(verdict: str, *, seconds: float, hints_used: int) -> Rating:
         raise ValueError(f"unknown verdict {verdict!r}")
     if hints_used:
         return Rating.Hard
-    return Rating.Easy if seconds <= FAST_CORRECT_SECONDS else Rating.Good
+    # 0 s means the time is unknown (a solution file graded by `tutor exercise`): not evidence of a fast recall.
+    return Rating.Easy if 0 < seconds <= FAST_CORRECT_SECONDS else Rating.Good
 
 
 def review(card_json: str | None, rating: Rating, at: datetime | None = None) -> tuple[str, datetime]:
@@ -38,6 +40,13 @@ def review(card_json: str | None, rating: Rating, at: datetime | None = None) ->
     card = Card.from_dict(json.loads(card_json)) if card_json else Card()
     card, _log = _SCHEDULER.review_card(card, rating, review_datetime=at or now_utc())
     return json.dumps(card.to_dict()), card.due
+
+
+def record_reviewed_attempt(store: ProgressStore, rec: AttemptRecord) -> bool:
+    """Store an attempt with its question's card moved on by the FSRS rating its grade earns (False if a replay)."""
+    rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
+    card_json, due = review(store.card(rec.question_id), rating)
+    return store.record_attempt(rec, card_json, due)
 
 
 class QuestionPicker:

@@ -21,7 +21,7 @@ from tutor.corpus.loader import load_corpus
 from tutor.corpus.model import Corpus
 from tutor.errors import BadInput, ProgressStoreError
 from tutor.session.resources import Resources
-from tutor.session.scheduler import EXAM_SECONDS_PER_QUESTION, QuestionPicker, rating_for, review
+from tutor.session.scheduler import EXAM_SECONDS_PER_QUESTION, QuestionPicker, record_reviewed_attempt
 from tutor.session.store import ProgressStore
 
 MAX_INPUT_CHARS = 4000
@@ -97,9 +97,7 @@ class StudySession:
 
     # Wiring for the agent ------------------------------------------------------------------------------
     def _record(self, rec: AttemptRecord) -> None:
-        rating = rating_for(rec.verdict, seconds=rec.seconds, hints_used=rec.hints_used)
-        card_json, due = review(self.store.card(rec.question_id), rating)
-        self.store.record_attempt(rec, card_json, due)
+        record_reviewed_attempt(self.store, rec)
 
     def _retriever_unavailable(self) -> str:
         error = self.resources.index.error
