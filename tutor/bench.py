@@ -64,26 +64,35 @@ def decode_tutor(backend: Any, max_tokens: int) -> dict[str, float]:
 
 
 def startup_interactive_ms(settings: Settings) -> float:
-    """Process start to the study screen accepting input, in a fresh process (imports included)."""
+    """Process start to the study screen accepting input, in a fresh process (imports included).
+
+    The time is taken when Textual reports the app ready (first frame drawn, input handled), not after an idle
+    pause: the model and index load in the background, so the CPU is not idle then. It is written to a file, since
+    the app owns the terminal's stdout while it runs.
+    """
+    out = Path(tempfile.mkdtemp(prefix="tutor-bench-startup-")) / "ms"
     code = (
-        "import time, os, asyncio\n"
+        "import time, os, asyncio, pathlib\n"
         "t0 = float(os.environ['TUTOR_BENCH_T0'])\n"
         "from tutor.config import get_settings\n"
         "from tutor.ui.app import make_app\n"
         "app = make_app(get_settings())\n"
         "async def main():\n"
-        "    async with app.run_test(size=(120, 40)) as pilot:\n"
-        "        await pilot.pause()\n"
-        "        print((time.time() - t0) * 1000)\n"
+        "    async with app.run_test(size=(120, 40)):\n"
+        "        pathlib.Path(os.environ['TUTOR_BENCH_OUT']).write_text(repr((time.time() - t0) * 1000))\n"
         "        app.exit()\n"
         "asyncio.run(main())\n"
     )
-    env = {**os.environ, "TUTOR_BENCH_T0": repr(time.time()), "TUTOR_HOME": str(settings.home)}
+    env = {
+        **os.environ,
+        "TUTOR_BENCH_T0": repr(time.time()),
+        "TUTOR_BENCH_OUT": str(out),
+        "TUTOR_HOME": str(settings.home),
+    }
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
-    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"start-up probe failed: {proc.stderr[-500:]}")
-    return float(lines[-1])
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(f"start-up probe failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+    return float(out.read_text())
 
 
 def scratch_home() -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,21 +51,34 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                 from llama_cpp import Llama
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
+            _close_all()  # one model per process: free any other before loading
+            # verbose=False would point the whole process's stdout and stderr (file descriptors 1 and 2) at
+            # /dev/null while the model loads, from this background thread: every frame the TUI drew then was lost.
+            # So load verbosely, with llama.cpp's log (which it writes through Python's sys.stderr) captured here
+            # and kept for the error message, then turn its per-call logging off.
+            from llama_cpp._logger import set_verbose
+
+            captured = io.StringIO()
             try:
-                _close_all()  # one model per process: free any other before loading
-                llm = Llama(
-                    model_path=str(path),
-                    n_ctx=n_ctx,
-                    n_threads=n_threads,
-                    n_threads_batch=n_threads,  # llama.cpp defaults to half the cores for prompt eval
-                    n_batch=n_batch,
-                    verbose=False,
-                )
-                _MODELS[key] = LoadedModel(llm)
+                with contextlib.redirect_stderr(captured):
+                    llm = Llama(
+                        model_path=str(path),
+                        n_ctx=n_ctx,
+                        n_threads=n_threads,
+                        n_threads_batch=n_threads,  # llama.cpp defaults to half the cores for prompt eval
+                        n_batch=n_batch,
+                        verbose=True,
+                    )
             except (ValueError, RuntimeError) as exc:
+                log_tail = captured.getvalue().strip().splitlines()[-3:]
                 raise BackendError(
-                    f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model"
+                    f"llama.cpp could not load {path}: {exc}" + (f" ({' / '.join(log_tail)})" if log_tail else ""),
+                    hint="check that the file is a GGUF model",
                 ) from exc
+            finally:
+                set_verbose(False)
+            llm.verbose = False  # no timing report on stderr after every completion
+            _MODELS[key] = LoadedModel(llm)
         return _MODELS[key]
 
 

@@ -47,6 +47,7 @@ def main() -> None:
     debug = "--debug" in sys.argv or os.environ.get("TUTOR_DEBUG") == "1"
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
+        os.environ["TUTOR_DEBUG"] = "1"  # the TUI's workers read it to re-raise unexpected errors
     try:
         # Standalone mode lets Typer show its own usage errors (its bundled click is not the `click` package, so
         # they cannot be caught by type here) and turns `typer.Exit` into the process exit code.

@@ -1,12 +1,16 @@
 """The Textual app. ``make_app()`` builds it for the CLI and the tests alike.
 
 Workers run the session (model calls, retrieval, DB writes) in threads and post messages; only the app's
-message handlers touch widgets.
+message handlers touch widgets. They write to the one StudyScreen, kept by reference, whatever is on top of it
+(another mode's screen, a modal), so no event is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +19,6 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Label, TextArea
 
-from tutor.config import Settings, save_setting
 from tutor.errors import TutorError
 from tutor.session.resources import Resources
 from tutor.ui.messages import TurnFailed, TurnFinished, TutorEvent
@@ -23,9 +26,13 @@ from tutor.ui.screens import ErrorModal, HelpScreen, ProgressScreen, SettingsScr
 from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, Transcript
 
 if TYPE_CHECKING:  # the session pulls in LangGraph (~0.6 s): imported in the worker, after the UI is up
+    from tutor.config import Settings
     from tutor.session.study import StudySession
 
 SessionFactory = Callable[[str, str | None], "StudySession"]
+NEXT_STEPS = "Pick a topic (F3) or start a review from the command palette (ctrl+p), or ctrl+q to leave."
+RETRY = "Try again, ask for a hint (ctrl+t), or skip (ctrl+n)."
+RETRY_CODE = "Fix your code and submit it again, or skip (ctrl+n)."
 
 
 class TutorApp(App[None]):
@@ -59,8 +66,10 @@ class TutorApp(App[None]):
         self.start_topic = topic
         self._report_override = progress_report
         self._errors_shown: set[str] = set()
+        self._crashed = False  # set by an unexpected error: quitting then leaves the session open to resume
+        self._after_turn: str | None = None  # a note for the end of the turn (what to do after a wrong answer)
         self.MODES = {
-            "study": StudyScreen,
+            "study": lambda: self.study,
             "topics": lambda: TopicsScreen(self.progress_report, self.topic_titles()),
             "progress": lambda: ProgressScreen(self.progress_report),
             "settings": lambda: SettingsScreen(
@@ -68,26 +77,56 @@ class TutorApp(App[None]):
             ),
         }
         super().__init__()
+        self.study = StudyScreen()
 
     # Start-up ------------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
-        self.switch_mode("study")
+        await self.switch_mode("study")
+        # The loaders and the session worker import llama.cpp, numpy and LangGraph in threads that hold the GIL
+        # for long stretches: started after the first frame, they do not delay it.
+        self.call_after_refresh(self.start_loading)
+
+    def start_loading(self) -> None:
         self.resources.start()
+        self.poll_resources()
         self.set_interval(0.5, self.poll_resources)
         self.open_session(self.start_mode, self.start_topic)
 
     @work(thread=True, exclusive=True, group="turn")
     def open_session(self, mode: str, topic: str | None) -> None:
+        self._relay(partial(self._new_session, mode, topic))
+
+    def _new_session(self, mode: str, topic: str | None) -> Iterable[dict[str, Any]]:
+        if self.session is not None:
+            self.session.close()
+        self.session = self.session_factory(mode, topic)
+        return self.session.start()
+
+    @work(thread=True, exclusive=True, group="turn")
+    def run_turn(self, text: str) -> None:
+        session = self.session
+        if session is not None:
+            self._relay(partial(session.send, text))
+
+    def _relay(self, turn: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        """Run a session call in the worker thread and post its events; an error becomes one TurnFailed."""
+        session_over = False
         try:
-            if self.session is not None:
-                self.session.close()
-            self.session = self.session_factory(mode, topic)
-            for ev in self.session.start():
+            for ev in turn():
                 self.post_message(TutorEvent(ev))
+            session_over = self.session is not None and self.session.finished
         except TutorError as exc:
             self.post_message(TurnFailed(str(exc), exc.hint))
-        self.post_message(TurnFinished())
+        except Exception as exc:
+            if os.environ.get("TUTOR_DEBUG") == "1":
+                raise  # let the app exit with the traceback
+            # A bug below the UI must not take the app down, nor the session: it stays open to resume.
+            self._crashed = True
+            self.post_message(
+                TurnFailed(f"unexpected error: {type(exc).__name__}: {exc} (run `tutor --debug` to see the traceback)")
+            )
+        self.post_message(TurnFinished(session_over))
 
     def poll_resources(self) -> None:
         parts = []
@@ -99,7 +138,7 @@ class TutorApp(App[None]):
                     self._errors_shown.add(key)
                     self.push_screen(ErrorModal(str(lazy.error), lazy.error.hint))
             else:
-                parts.append(f"{lazy.name}: {'ready' if lazy.ready else 'loading…'}")
+                parts.append(f"{lazy.name}: {'ready' if lazy.ready else lazy.status}")
         self.sub_title = " · ".join(parts)
 
     # Data for the other screens ------------------------------------------------------------------------
@@ -112,6 +151,8 @@ class TutorApp(App[None]):
         return {t.topic: t.title for t in self.session.corpus.topics} if self.session else {}
 
     def save_settings(self, changed: dict[str, Any]) -> str:
+        from tutor.config import save_setting
+
         try:
             path: Path | None = None
             for name, value in changed.items():
@@ -125,56 +166,60 @@ class TutorApp(App[None]):
         return f"Saved to {path}. Model changes apply at the next start." if path else "Nothing changed."
 
     # Actions -------------------------------------------------------------------------------------------
-    def _study(self) -> Screen[Any]:
+    def _study(self) -> StudyScreen:
+        """The study screen, brought forward when another mode is showing, for actions whose result shows there."""
         if self.current_mode != "study":
             self.switch_mode("study")
-        return self.screen
+        return self.study
 
     def send(self, text: str, shown: str | None = None) -> None:
-        screen = self._study()
+        study = self._study()
         if self.session is None:
-            screen.query_one(Transcript).add_note("Still opening your session…")
+            study.query_one(Transcript).add_note("Still opening your session…")
             return
         if shown:
-            screen.query_one(Transcript).add_learner(shown)
-        screen.query_one("#status", Label).update("thinking…")
+            study.query_one(Transcript).add_learner(shown)
+        study.query_one("#status", Label).update("thinking…")
         self.run_turn(text)
 
-    @work(thread=True, exclusive=True, group="turn")
-    def run_turn(self, text: str) -> None:
-        session = self.session
-        if session is None:
-            return
-        try:
-            for ev in session.send(text):
-                self.post_message(TutorEvent(ev))
-        except TutorError as exc:
-            self.post_message(TurnFailed(str(exc), exc.hint))
-        self.post_message(TurnFinished())
-
-    def action_submit(self) -> None:
-        area = self._study().query_one("#answer", TextArea)
+    def _take_input(self, empty_warning: str) -> str:
+        """What the learner typed (the box is cleared), or "" with a warning when there is nothing."""
+        area = self.study.query_one("#answer", TextArea)
         text = area.text.strip()
         if not text:
-            self.notify("Type an answer or a question first (or ctrl+t for a hint).", severity="warning")
-            return
+            self.notify(empty_warning, severity="warning")
+            return ""
         area.clear()
+        return text
+
+    def action_submit(self) -> None:
+        text = self._take_input("Type an answer or a question first (or ctrl+t for a hint).")
+        if text:
+            self.send(text, shown=text)
+
+    def action_ask(self) -> None:
+        text = self._take_input("Type your question in the answer box first.")
+        if text:
+            self.send(f"/ask {text}", shown=f"/ask {text}")
+
+    def command(self, text: str) -> None:
+        """A slash command, echoed in the transcript as if typed."""
         self.send(text, shown=text)
 
     def action_hint(self) -> None:
-        self.send("/hint", shown="/hint")
+        self.command("/hint")
 
     def action_skip(self) -> None:
-        self.send("/skip", shown="/skip")
+        self.command("/skip")
 
     def action_reveal(self) -> None:
-        self.send("/reveal", shown="/reveal")
+        self.command("/reveal")
 
     def action_explain(self) -> None:
-        self.send("/explain", shown="/explain")
+        self.command("/explain")
 
     def action_compute(self) -> None:
-        self.send("/compute", shown="/compute")
+        self.command("/compute")
 
     def action_show_reference(self) -> None:
         self._study().query_one(GradePanel).toggle_reference()
@@ -182,13 +227,32 @@ class TutorApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    async def action_quit(self) -> None:
+        if self.session is not None and not self._crashed:
+            # A clean quit ends the session so the next start is a fresh one. If that write fails the next start
+            # resumes this session instead, which loses nothing: quit anyway.
+            with contextlib.suppress(TutorError):
+                self.session.close()
+        self.exit()
+
     def study_topic(self, topic: str) -> None:
-        self._study().query_one(Transcript).add_note(f"Studying {topic}.", style="bold")
-        self.open_session("learn", topic)
+        self.new_session("learn", topic, f"Studying {topic}.")
+
+    def new_session(self, mode: str, topic: str | None, note: str) -> None:
+        """Start another session from the topics screen or the palette, on the study screen where it shows."""
+        self._study().query_one(Transcript).add_note(note, style="bold")
+        self.open_session(mode, topic)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Imported here, not at start-up: the catalog pulls in numpy and the tools (the session has loaded them
+        # by the time the palette opens).
+        from tutor.exercises.catalog import EXERCISES
+
         yield from super().get_system_commands(screen)
         yield SystemCommand("Submit answer", "Grade what you typed", self.action_submit)
+        yield SystemCommand(
+            "Ask a follow-up", "Ask what you typed as a question, answered from the notes", self.action_ask
+        )
         yield SystemCommand("Hint", "Next rung of the hint ladder", self.action_hint)
         yield SystemCommand("Skip question", "Move on to the next question", self.action_skip)
         yield SystemCommand("Reveal answer", "Show the reference answer", self.action_reveal)
@@ -199,54 +263,71 @@ class TutorApp(App[None]):
         yield SystemCommand("Topics", "Pick a topic to study", lambda: self.switch_mode("topics"))
         yield SystemCommand("Progress", "Plots of accuracy and mastery", lambda: self.switch_mode("progress"))
         yield SystemCommand("Settings", "Model, grading mode, theme", lambda: self.switch_mode("settings"))
-        yield SystemCommand("Review due cards", "Spaced-repetition review", lambda: self.open_session("review", None))
         yield SystemCommand(
-            "Diagnostic", "One question per topic to place you", lambda: self.open_session("diagnostic", None)
+            "Review due cards", "Spaced-repetition review", partial(self.new_session, "review", None, "Review.")
         )
-        yield SystemCommand("Exam", "Ten timed questions, no hints", lambda: self.open_session("exam", None))
+        yield SystemCommand(
+            "Diagnostic",
+            "One question per topic to place you",
+            partial(self.new_session, "diagnostic", None, "Diagnostic: one question per topic."),
+        )
+        yield SystemCommand(
+            "Exam", "Ten timed questions, no hints", partial(self.new_session, "exam", None, "Exam: timed, no hints.")
+        )
+        for name, exercise in EXERCISES.items():
+            yield SystemCommand(
+                f"Code exercise: {name}", f"Implement {exercise.signature}", partial(self.command, f"/exercise {name}")
+            )
         yield SystemCommand("Key bindings", "Help screen", self.action_help)
 
     # Event handlers (the only code that updates widgets) -----------------------------------------------
     @on(TutorEvent)
     def show_event(self, message: TutorEvent) -> None:
         ev = message.payload
-        screen = self.get_screen("study") if self.current_mode != "study" else self.screen
-        if not isinstance(screen, StudyScreen):
-            return
-        transcript = screen.query_one(Transcript)
+        transcript = self.study.query_one(Transcript)
         kind = ev["type"]
         if kind == "token":
             transcript.stream_token(ev["text"])
             return
         transcript.end_stream()
         if kind == "question":
-            screen.query_one(QuestionCard).show(ev)
-            screen.query_one(GradePanel).display = False
+            self._after_turn = None
+            self.study.show_question(ev)
             transcript.add_note(f"New question [{ev['id']}]: {ev['text']}", style="bold")
         elif kind == "grade":
-            screen.query_one(GradePanel).show(ev)
+            self.study.query_one(GradePanel).show(ev)
+            if ev["verdict"] != "correct":
+                self._after_turn = RETRY_CODE if ev.get("exercise") else RETRY
         elif kind == "hint":
             transcript.add_note(f"Hint {ev['level']}/3: {ev['text']}", style="yellow")
         elif kind == "reveal":
             transcript.add_markdown("**Reference answer**\n\n" + ev["answer"])
         elif kind == "answer":
             if ev.get("citations"):
-                screen.query_one(SourcesPanel).show(ev["citations"])
+                self.study.query_one(SourcesPanel).show(ev["citations"])
         elif kind == "tool":
             transcript.add_tool(ev)
         elif kind == "report":
-            transcript.add_note(f"Exam result: {ev['correct']}/{ev['total']} correct", style="bold")
+            transcript.add_report(ev)
         elif kind == "error":
             transcript.add_note(ev["message"], style="red")
+        elif kind == "info" and "progress" in ev:  # /progress: its message is only the word "progress"
+            transcript.add_progress(ev["progress"])
         elif kind == "info":
             transcript.add_note(ev["message"])
 
     @on(TurnFinished)
-    def turn_finished(self, _: TurnFinished) -> None:
-        screen = self.get_screen("study") if self.current_mode != "study" else self.screen
-        if isinstance(screen, StudyScreen):
-            screen.query_one(Transcript).end_stream()
-            screen.query_one("#status", Label).update("")
+    def turn_finished(self, message: TurnFinished) -> None:
+        transcript = self.study.query_one(Transcript)
+        transcript.end_stream()
+        self.study.query_one("#status", Label).update("")
+        if message.session_over:
+            self._after_turn = None
+            self.study.query_one(QuestionCard).show_text("This session is over.")
+            transcript.add_note(NEXT_STEPS, style="bold")
+        elif self._after_turn:
+            transcript.add_note(self._after_turn)
+            self._after_turn = None
 
     @on(TurnFailed)
     def turn_failed(self, message: TurnFailed) -> None:

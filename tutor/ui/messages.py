@@ -17,7 +17,7 @@ class TutorEvent(Message):
 
 @dataclass
 class TurnFinished(Message):
-    pass
+    session_over: bool = False  # the session has ended (/quit, no questions left, exam over): say how to go on
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Screens: study (main), topics, progress, settings, help, and the modals (error, passage)."""
+"""Screens: study (main), topics, progress, settings, help, and the modals (error, passage).
+
+Widgets only the other screens use (Markdown, plots) are imported when those screens are built: markdown-it and
+plotext cost ~60 ms of start-up, before the first frame.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, ListView, Markdown, Select, Static, TextArea, Tree
-from textual_plotext import PlotextPlot
+from textual.widgets import Button, Footer, Header, Input, Label, ListView, Select, Static, TextArea, Tree
 
-from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, Transcript
+from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, Transcript, mastery_label, progress_summary
 
 HELP = """\
 # Keys
@@ -32,8 +35,11 @@ HELP = """\
 | ctrl+p | command palette (every action) |
 | ctrl+q | quit (progress is saved as you go) |
 
-Type a question instead of an answer to ask a follow-up; the cited passages appear in **Sources**.
-Slash commands work too: `/hint /skip /reveal /next /topic NAME /progress /quit`.
+Type a question instead of an answer to ask a follow-up; the cited passages appear in **Sources**
+(`/ask QUESTION`, or *Ask a follow-up* in the command palette, makes anything a follow-up).
+Code exercises are in the command palette (*Code exercise: NAME*); tab indents while one is open.
+Slash commands work too: `/hint /skip /reveal /next /compute /explain /ask QUESTION /topic NAME /exercise NAME
+/progress /quit`.
 """
 
 
@@ -69,6 +75,12 @@ class StudyScreen(Screen[None]):
         self.query_one(GradePanel).display = False
         self.query_one("#answer", TextArea).focus()
 
+    def show_question(self, ev: dict[str, Any]) -> None:
+        self.query_one(QuestionCard).show(ev)
+        self.query_one(GradePanel).new_question(ev)
+        # Code needs tab to indent; a prose answer keeps tab for moving focus, as everywhere else in the app.
+        self.query_one("#answer", TextArea).tab_behavior = "indent" if ev.get("kind") == "code" else "focus"
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {"submit": "submit", "hint": "hint", "skip": "skip", "reveal": "reveal"}
         if event.button.id in actions:
@@ -77,7 +89,7 @@ class StudyScreen(Screen[None]):
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         panel = self.query_one(SourcesPanel)
         index = event.list_view.index
-        if index is not None and index < len(getattr(panel, "citations", [])):
+        if index is not None and index < len(panel.citations):
             self.app.push_screen(PassageModal(panel.citations[index]))
 
 
@@ -107,15 +119,7 @@ class TopicsScreen(Screen[None]):
         tree.root.expand()
         rows = self.report().get("topics", {})
         for topic, row in sorted(rows.items()):
-            filled = round(row["mastery"] * 10)
-            label = Text.assemble(
-                (f"{topic:22}", "bold"),
-                ("█" * filled, "green"),
-                ("░" * (10 - filled), "dim"),
-                f" {row['mastery']:4.0%}  seen {row['seen']:>3}/{row['questions']:<3} due {row['due']:>3}  ",
-                (self.titles.get(topic, ""), "dim"),
-            )
-            tree.root.add_leaf(label, data=topic)
+            tree.root.add_leaf(mastery_label(topic, row, self.titles.get(topic, "")), data=topic)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         if event.node.data:
@@ -130,6 +134,8 @@ class ProgressScreen(Screen[None]):
         self.report = report
 
     def compose(self) -> ComposeResult:
+        from textual_plotext import PlotextPlot
+
         yield Header()
         with Horizontal(id="plots"):
             with Vertical():
@@ -146,6 +152,8 @@ class ProgressScreen(Screen[None]):
         self.draw()
 
     def draw(self) -> None:
+        from textual_plotext import PlotextPlot
+
         data = self.report()
         days = data.get("accuracy_by_day", [])
         x = list(range(1, len(days) + 1))
@@ -174,11 +182,7 @@ class ProgressScreen(Screen[None]):
         if studied:
             mas.plt.bar(list(studied), [round(v * 100) for v in studied.values()], orientation="horizontal")
         mas.refresh()
-        weakest = ", ".join(data.get("weakest", [])) or "—"
-        self.query_one("#summary", Static).update(
-            f"attempts {data.get('attempts', 0)} · streak {data.get('streak_days', 0)} days · "
-            f"due now {data.get('due_total', 0)} · weakest: {weakest}"
-        )
+        self.query_one("#summary", Static).update(progress_summary(data))
 
 
 class SettingsScreen(Screen[None]):
@@ -224,15 +228,18 @@ class SettingsScreen(Screen[None]):
             "grading_mode": self.query_one("#grading_mode", Select).value,
             "theme": self.query_one("#theme", Select).value,
         }
-        self.query_one("#saved", Label).update(self.save(changed))
+        self.query_one("#saved", Label).update(Text(self.save(changed)))
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown
+
         with Vertical(id="dialog"):
-            yield Markdown(HELP)
+            with VerticalScroll(classes="dialog-body"):
+                yield Markdown(HELP)
             yield Button("Close", id="close")
 
     def on_button_pressed(self, _: Button.Pressed) -> None:
@@ -252,7 +259,7 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="error"):
             yield Label("Something needs your attention", classes="panel-title")
-            yield Static(self.message, id="error-message")
+            yield Static(Text(self.message), id="error-message")  # Text: brackets in it are not markup
             if self.fix:
                 yield Static(Text.assemble(("Fix: ", "bold"), self.fix), id="error-fix")
             yield Button("OK", id="ok", variant="error")
@@ -269,11 +276,14 @@ class PassageModal(ModalScreen[None]):
         self.citation = citation
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown
+
         with Vertical(id="dialog"):
             yield Label(
-                f"[{self.citation['n']}] {self.citation['source']} — {self.citation['heading']}", classes="panel-title"
+                Text(f"[{self.citation['n']}] {self.citation['source']} — {self.citation['heading']}"),
+                classes="panel-title",
             )
-            with VerticalScroll():
+            with VerticalScroll(classes="dialog-body"):
                 yield Markdown(self.citation.get("text", ""))
             yield Button("Close", id="close")
 

@@ -1,85 +1,250 @@
-"""Study-screen parts. Pure rendering: they are fed agent events and know nothing about models or the DB."""
+"""Study-screen parts. Pure rendering: they are fed agent events and know nothing about models or the DB.
+
+Markdown is imported on first use: markdown-it costs ~40 ms of start-up, before the first frame.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from rich.markdown import Markdown as RichMarkdown
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Label, ListItem, ListView, Markdown, Static
+from textual.widget import Widget
+from textual.widgets import Label, ListItem, ListView, Static
 
-VERDICT_STYLE = {"correct": "bold green", "partial": "bold yellow", "incorrect": "bold red"}
+VERDICT_STYLE = {
+    "correct": "bold green",
+    "partial": "bold yellow",
+    "incorrect": "bold red",
+    "skipped": "dim",
+    "unanswered": "dim",
+}
+
+
+def markdown(source: str) -> RenderableType:
+    from rich.markdown import Markdown
+
+    return Markdown(source)
+
+
+def clock(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 class QuestionCard(Static):
-    """The current question with its topic, difficulty and due state."""
+    """The current question with its topic, difficulty, due state and, in an exam, the time left."""
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.current: dict[str, Any] | None = None
+        self._deadline: float | None = None  # monotonic time the exam ends, for the countdown
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
 
     def show(self, ev: dict[str, Any]) -> None:
+        self.current = ev
+        left = ev.get("time_left_s")
+        self._deadline = None if left is None else time.monotonic() + left
+        self._draw()
+
+    def show_text(self, text: str) -> None:
+        """No question to show (the session is over): a plain line instead, and no countdown."""
+        self.current = None
+        self._deadline = None
+        self.update(text)
+
+    def _tick(self) -> None:
+        if self._deadline is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        ev = self.current
+        assert ev is not None, "drawn only after show()"
         stars = "★" * int(ev["difficulty"]) + "☆" * (3 - int(ev["difficulty"]))
         where = f" · {ev['number']}/{ev['total']}" if ev.get("total") else ""
         head = Text.assemble(
             (f" {ev['topic']} ", "reverse"), f"  {stars}  ", (ev["due"], "italic"), where, f"  [{ev['id']}]"
         )
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            head.append(f"  ⏱ {clock(left)} left", style="bold red" if left < 60 else "bold")
         self.update(Text.assemble(head, "\n\n", (ev["text"], "bold")))
 
 
 class GradePanel(Static):
-    """Verdict, score, matched and missing key points, misconceptions; the reference on request."""
+    """Verdict, score, matched and missing key points, misconceptions; the reference on request.
+
+    A code exercise's grade shows its test cases instead: which passed, what the first failing one was given, expected
+    and got, and the diagnosis hint. Exercises have no reference answer, so ctrl+o shows the task.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.last: dict[str, Any] | None = None
+        self.exercise_task = ""
+        self.reference_shown = False
+
+    def new_question(self, ev: dict[str, Any]) -> None:
+        self.display = False
+        self.last = None
+        self.exercise_task = ev["text"] if ev.get("kind") == "code" else ""
 
     def show(self, ev: dict[str, Any], *, with_reference: bool = False) -> None:
         self.last = ev
+        self.reference_shown = with_reference
         verdict = ev["verdict"]
         lines = Text.assemble(
             (f" {verdict.upper()} ", f"reverse {VERDICT_STYLE.get(verdict, '')}"), f"  score {ev['score']:.0%}"
         )
         if ev.get("hints_used"):
             lines.append(f"  (credit {ev['credit']:.0%} after {ev['hints_used']} hint(s))")
-        for point in ev["matched"]:
-            lines.append(f"\n ✓ {point}", style="green")
-        for point in ev["missing"]:
-            lines.append(f"\n ✗ {point}", style="red")
-        for wrong in ev["misconceptions"]:
-            lines.append(f"\n ! misconception: {wrong}", style="yellow")
-        if ev.get("flags"):
-            lines.append(f"\n flags: {', '.join(ev['flags'])}", style="dim")
-        if with_reference:
-            lines.append("\n\nReference: ", style="bold")
-            lines.append(ev["reference"])
+        if ev.get("exercise"):
+            lines.append_text(exercise_lines(ev["exercise"]))
         else:
-            lines.append("\n(ctrl+o shows the reference)", style="dim")
+            for point in ev["matched"]:
+                lines.append(f"\n ✓ {point}", style="green")
+            for point in ev["missing"]:
+                lines.append(f"\n ✗ {point}", style="red")
+            for wrong in ev["misconceptions"]:
+                lines.append(f"\n ! misconception: {wrong}", style="yellow")
+            if ev.get("flags"):
+                lines.append(f"\n flags: {', '.join(ev['flags'])}", style="dim")
+        reference = ev["reference"] or self.exercise_task
+        if with_reference and reference:
+            lines.append("\n\nReference: " if ev["reference"] else "\n\nTask: ", style="bold")
+            lines.append(reference)
+        elif reference:
+            lines.append(f"\n(ctrl+o shows the {'reference' if ev['reference'] else 'task'})", style="dim")
         self.update(lines)
         self.display = True
 
     def toggle_reference(self) -> None:
-        if getattr(self, "last", None):
-            self.show(self.last, with_reference=not getattr(self, "_ref_shown", False))
-            self._ref_shown = not getattr(self, "_ref_shown", False)
+        if self.last is not None:
+            self.show(self.last, with_reference=not self.reference_shown)
+
+
+def exercise_lines(result: dict[str, Any]) -> Text:
+    """Per-case ✓/✗; for the first failing case what it was given, expected and got; then the diagnosis."""
+    lines = Text(f"  {result['passed']}/{result['passed'] + result['failed']} cases passed")
+    detailed = False
+    for case in result["cases"]:
+        if case["passed"]:
+            lines.append(f"\n ✓ {case['case']}", style="green")
+            continue
+        lines.append(f"\n ✗ {case['case']}", style="red")
+        if case.get("error"):
+            lines.append(f": {case['error']}", style="red")
+        if not detailed:
+            detailed = True
+            for field in ("input", "expected", "got"):
+                if case.get(field) is not None:
+                    lines.append(f"\n     {field:<9}", style="bold")
+                    lines.append(str(case[field]).replace("\n", "\n" + " " * 14))  # matrix rows stay aligned
+    if result.get("message"):
+        lines.append(f"\n {result['message']}", style="yellow")
+    if result.get("hint"):
+        lines.append("\n hint: ", style="bold yellow")
+        lines.append(result["hint"])
+    return lines
+
+
+def mastery_label(topic: str, row: dict[str, Any], title: str = "") -> Text:
+    """One topic's line: a mastery bar, how much of it has been seen, and the reviews due."""
+    filled = round(row["mastery"] * 10)
+    return Text.assemble(
+        (f"{topic:22}", "bold"),
+        ("█" * filled, "green"),
+        ("░" * (10 - filled), "dim"),
+        f" {row['mastery']:4.0%}  seen {row['seen']:>3}/{row['questions']:<3} due {row['due']:>3}  ",
+        (title, "dim"),
+    )
+
+
+def progress_summary(report: dict[str, Any]) -> str:
+    weakest = ", ".join(report.get("weakest", [])) or "—"
+    return (
+        f"attempts {report.get('attempts', 0)} · streak {report.get('streak_days', 0)} days · "
+        f"due now {report.get('due_total', 0)} · weakest: {weakest}"
+    )
+
+
+def render_progress(report: dict[str, Any]) -> Text:
+    text = Text(progress_summary(report), style="bold")
+    for topic, row in sorted(report.get("topics", {}).items()):
+        text.append("\n")
+        text.append_text(mastery_label(topic, row))
+    text.append("\nF4 shows the plots.", style="dim")
+    return text
+
+
+def render_report(ev: dict[str, Any]) -> Table:
+    """The end-of-exam (or diagnostic) report: the score, the time, and each question's verdict and reference.
+
+    Cells are Text, not str, so that brackets in an answer (``[h_{t-1}, x_t]``) are not read as Rich markup.
+    """
+    name = "Exam" if ev["mode"] == "exam" else "Diagnostic"
+    took = clock(ev["elapsed_s"]) + (f" of {clock(ev['time_limit_s'])}" if ev.get("time_limit_s") else "")
+    if ev.get("timed_out"):
+        took += ", time ran out"
+    elif ev.get("finished_early"):
+        took += ", ended early"
+    # The score closes the table: the transcript scrolls to its end, past a long table's top.
+    table = Table(
+        title=f"{name} report",
+        caption=f"{name} score: {ev['correct']}/{ev['total']} correct, {ev['answered']} answered · time {took}",
+        title_style="bold",
+        caption_style="bold",
+        expand=True,
+    )
+    table.add_column("#", justify="right", width=2)
+    table.add_column("question", ratio=2)
+    table.add_column("verdict", width=10)
+    table.add_column("reference answer", ratio=4)
+    for i, row in enumerate(ev["results"], 1):
+        table.add_row(
+            str(i),
+            Text.assemble((f"{row['topic']} ", "dim"), row["question"]),
+            Text(row["verdict"], style=VERDICT_STYLE.get(row["verdict"], "")),
+            Text(" ".join(row["reference"].split())),  # authored answers are hard-wrapped; the table wraps them
+        )
+    return table
 
 
 class Transcript(VerticalScroll):
-    """The chat: learner lines, tutor replies streamed as Markdown, tool results as tables."""
+    """The chat: learner lines, tutor replies streamed as Markdown, tool results and reports as tables."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._live: StreamingReply | None = None
 
-    def add_learner(self, text: str) -> None:
+    def _add(self, widget: Widget) -> None:
         self._live = None
-        self.mount(Static(Text(f"you: {text}", style="bold cyan"), classes="learner"))
+        self.mount(widget)
         self.scroll_end(animate=False)
+
+    def add_learner(self, text: str) -> None:
+        self._add(Static(Text(f"you: {text}", style="bold cyan"), classes="learner"))
 
     def add_note(self, text: str, style: str = "dim") -> None:
-        self._live = None
-        self.mount(Static(Text(text, style=style), classes="note"))
-        self.scroll_end(animate=False)
+        self._add(Static(Text(text, style=style), classes="note"))
 
     def add_markdown(self, text: str) -> None:
-        self._live = None
-        self.mount(Markdown(text, classes="tutor"))
-        self.scroll_end(animate=False)
+        self._add(Static(markdown(text), classes="tutor"))
+
+    def add_tool(self, ev: dict[str, Any]) -> None:
+        self._add(ToolResult(ev, classes="tool"))
+
+    def add_report(self, ev: dict[str, Any]) -> None:
+        self._add(Static(render_report(ev), classes="tool"))
+
+    def add_progress(self, report: dict[str, Any]) -> None:
+        self._add(Static(render_progress(report), classes="note"))
 
     def stream_token(self, text: str) -> None:
         if self._live is None:
@@ -91,11 +256,6 @@ class Transcript(VerticalScroll):
     def end_stream(self) -> None:
         self._live = None
 
-    def add_tool(self, ev: dict[str, Any]) -> None:
-        self._live = None
-        self.mount(ToolResult(ev, classes="tool"))
-        self.scroll_end(animate=False)
-
 
 class StreamingReply(Static):
     """The tutor's reply as it is written: the Markdown is re-rendered as tokens arrive."""
@@ -106,7 +266,7 @@ class StreamingReply(Static):
 
     def add(self, text: str) -> None:
         self.source += text
-        self.update(RichMarkdown(self.source))
+        self.update(markdown(self.source))
 
 
 class ToolResult(Static):
@@ -127,7 +287,7 @@ def render_tool_result(ev: dict[str, Any]) -> Table:
     table.add_column("value")
     result = ev["result"]
     for step in result.get("explanation", []):
-        table.add_row("·", str(step))
+        table.add_row("·", Text(str(step)))
     for key, value in result.items():
         if key != "explanation":
             table.add_row(key, _format_value(value))
@@ -142,11 +302,15 @@ def _format_value(value: Any) -> Any:
         return grid
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)[:400]
+    return Text(str(value)[:400])  # Text: brackets in a value are not markup
 
 
 class SourcesPanel(Vertical):
     """The passages behind the last cited answer; select one to read it in full."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.citations: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Label("Sources", classes="panel-title")
@@ -164,4 +328,7 @@ class SourcesPanel(Vertical):
         lst = self.query_one(ListView)
         lst.clear()
         for c in citations:
-            lst.append(ListItem(Label(f"[{c['n']}] {c['source']}\n    {c['heading']}"[:120])))
+            # The heading's last part tells passages of one file apart; the full path is in the passage view.
+            section = c["heading"].split(" > ")[-1]
+            lst.append(ListItem(Label(Text.assemble(f"[{c['n']}] {section}\n", (f"    {c['source']}", "dim")))))
+        lst.index = 0 if citations else None  # enter on the focused list then opens [1]
