@@ -228,10 +228,20 @@ def test_exam_ends_with_a_report_when_time_is_up(settings: Settings, make_sessio
     events(session.start())
     session.graph.update_state(session.config, {"started_at": time.time() - 3600})
     out = events(session.send("The forget gate adds new info."))
-    assert of_type(out, "grade"), "the answer typed before time ran out is still graded"
+    assert not of_type(out, "grade"), "an answer after the end of the exam is not graded"
     report = of_type(out, "report")[0]
-    assert report["timed_out"] and report["answered"] == 1 and report["total"] == 3
-    assert session.finished
+    assert report["timed_out"] and report["answered"] == 0 and report["total"] == 3
+    assert [r["verdict"] for r in report["results"]] == ["unanswered"] * 3
+    assert session.finished and not session.store.attempts()
+
+
+def test_exam_cannot_be_left_for_a_topic_or_an_exercise(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None, mode="exam", topic=None)
+    first = of_type(events(session.start()), "question")[0]
+    for command in ("/topic lora", "/exercise softmax"):
+        out = events(session.send(command))
+        assert not of_type(out, "question") and "Not during the exam" in of_type(out, "info")[0]["message"]
+    assert session.state["mode"] == "exam" and session.state["question_id"] == first["id"]
 
 
 def test_follow_up_withholds_the_current_questions_own_reference() -> None:
@@ -296,3 +306,51 @@ def test_corpus_code_questions_bound_to_exercises_are_run_in_the_sandbox() -> No
     assert grade["exercise"]["passed"] and not grade["exercise"]["failed"]
     rows = session.store.attempts(session.session_id)
     assert [(r["question_id"], r["verdict"]) for r in rows][-1] == (question.id, "correct") and len(rows) == 2
+
+
+def test_a_retry_after_a_grade_counts_as_fully_hinted(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None)
+    events(session.start())
+    first = of_type(events(session.send("RNNs are slow.")), "grade")[0]
+    assert first["verdict"] != "correct" and first["reference"], "the grade shows the reference"
+    retry = of_type(events(session.send(RIGHT)), "grade")[0]
+    assert retry["verdict"] == "correct" and retry["hints_used"] == 3
+    assert retry["credit"] <= 0.25 * retry["score"] + 1e-9
+    rows = session.store.attempts(session.session_id)
+    assert [r["hints_used"] for r in rows] == [0, 3]
+
+
+def test_an_exercise_survives_reveal_and_resume_and_takes_a_lambda(settings: Settings, make_session: Any) -> None:
+    session = make_session(settings, None)
+    events(session.start())
+    events(session.send("/exercise softmax"))
+    out = events(session.send("/reveal"))
+    assert not of_type(out, "question") and session.state["exercise"] == "softmax"
+    again = make_session(settings, None)  # killed and started again
+    resumed = events(again.start())
+    assert of_type(resumed, "question")[0]["id"] == "exercise:softmax"
+    lam = "```\nimport numpy as np\nsoftmax = lambda x, axis=-1: np.exp(x) / np.exp(x).sum(axis, keepdims=True)\n```"
+    grade = of_type(events(again.send(lam)), "grade")[0]
+    assert grade["question_id"] == "exercise:softmax" and grade["exercise"]["passed"]
+
+
+def test_a_due_exercise_card_comes_back_as_the_exercise(settings: Settings, make_session: Any) -> None:
+    from datetime import UTC, datetime
+
+    session = make_session(settings, None, mode="review", topic=None)
+    events(session.start())
+    events(session.send("/exercise softmax"))
+    events(session.send("```\ndef softmax(x, axis=-1):\n    return x\n```"))  # wrong: its card comes due again
+    assert [r["question_id"] for r in session.store.attempts()] == ["exercise:softmax"]
+    session.store.conn.execute("UPDATE cards SET due = ?", (datetime.fromtimestamp(0, UTC).isoformat(),))
+    session.store.conn.commit()
+    served = of_type(events(session.send("/next")), "question")[0]
+    assert served["id"] == "exercise:softmax" and served["kind"] == "code"
+
+
+def test_model_tool_calls_see_a_shortlist_that_fits_the_context() -> None:
+    from tutor.agent.tools import SHORTLIST, shortlist_tools
+
+    names = shortlist_tools("how many parameters does a LoRA adapter of rank 8 on a 4096x4096 matrix add", None)
+    assert names[0] == "lora_params" and len(names) == SHORTLIST
+    assert shortlist_tools("kv cache memory for a 7B model at 4096 tokens", None)[0] == "kv_cache_bytes"

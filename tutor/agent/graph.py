@@ -95,7 +95,7 @@ def build_graph(deps: AgentDeps, checkpointer: Any = None) -> Any:
     g.add_conditional_edges("grade", advance_after_grade)
     g.add_conditional_edges("command", advance_after_command)
     g.add_conditional_edges("code", advance_after_code)
-    g.add_edge("reveal", "next_question")
+    g.add_conditional_edges("reveal", advance_after_reveal)
     for terminal in ("followup", "hint", "explain", "compute", "next_question"):
         g.add_edge(terminal, END)
     return g.compile(checkpointer=checkpointer)
@@ -127,6 +127,13 @@ def advance_after_grade(state: TutorState) -> Literal["next_question", "__end__"
     if "question_id" not in state:
         raise ValueError("grade finished without a current question in state")
     return "next_question" if state.get("question_id") is None else END
+
+
+def advance_after_reveal(state: TutorState) -> Literal["next_question", "__end__"]:
+    if "question_id" not in state:
+        raise ValueError("reveal finished without a question_id key in state")
+    # An exercise has nothing to reveal: the learner stays on it.
+    return END if state.get("exercise") and state.get("question_id") is None else "next_question"
 
 
 def advance_after_code(state: TutorState) -> Literal["next_question", "__end__"]:
@@ -233,6 +240,9 @@ class _Nodes:
             )
         if route == "answer" and question is None and state.get("exercise"):
             route = "code"  # during a code exercise every attempt is a submission, even prose or "I don't know"
+        if route == "answer" and exam_time_is_up(state):
+            write_info("Time is up: this answer came after the end of the exam and is not graded.")
+            return {"route": "skip", "turn": state.get("turn", 0) + 1}
         if state.get("mode") == "exam" and route in EXAM_BLOCKED:
             write_info(EXAM_BLOCKED[route])
             return {"route": "command", "input": "/noop", "turn": state.get("turn", 0) + 1}
@@ -255,10 +265,18 @@ class _Nodes:
             mode=self.deps.grading_mode,
             backend=self.deps.backend() if self.deps.grading_mode != "fast" else None,
         )
-        hints = state.get("hint_level", 0)
+        # A retry follows a grade that showed the reference answer and every missed point: it counts as fully hinted.
+        hints = MAX_HINTS if state.get("tries", 0) else state.get("hint_level", 0)
         credit = round(result.score * max(0.0, 1 - HINT_PENALTY * hints), 3)
         self._record(
-            state, question.id, question.topic, answer, result.verdict, result.score, tuple(result.flags), credit
+            {**state, "hint_level": hints},  # type: ignore[typeddict-item]
+            question.id,
+            question.topic,
+            answer,
+            result.verdict,
+            result.score,
+            tuple(result.flags),
+            credit,
         )
         write(
             event(
@@ -283,7 +301,7 @@ class _Nodes:
                 *state.get("exam_results", []),
                 {"question_id": question.id, "verdict": result.verdict, "score": result.score},
             ]
-            return {"question_id": None, "exam_results": results}
+            return {"question_id": None, "exam_results": results, "tries": state.get("tries", 0) + 1}
         prompt = prompts.FEEDBACK.format(
             question=question.question,
             verdict=result.verdict,
@@ -295,7 +313,7 @@ class _Nodes:
             misconceptions=prompts.bullet_list(result.misconceptions),
         )
         self._stream_text(prompt, result.feedback)
-        return {"question_id": None if result.verdict == "correct" else question.id}
+        return {"question_id": None if result.verdict == "correct" else question.id, "tries": state.get("tries", 0) + 1}
 
     def followup(self, state: TutorState) -> dict[str, Any]:
         write = get_stream_writer()
@@ -351,7 +369,7 @@ class _Nodes:
             raise ValueError("reveal node reached without a current question")
         self._record(state, question.id, question.topic, "/reveal", "incorrect", 0.0, ("revealed",), 0.0)
         write(event("reveal", question_id=question.id, answer=question.answer, key_points=list(question.key_points)))
-        return {"question_id": None}
+        return {"question_id": None, "exercise": None}
 
     def explain(self, state: TutorState) -> dict[str, Any]:
         question = self._question(state)
@@ -386,7 +404,8 @@ class _Nodes:
         if not name:
             raise ValueError("code node reached without an exercise in state")
         source = strip_fences(state.get("input", ""))
-        if "def " not in source:
+        function = get_exercise(name).signature.split("(")[0]
+        if "def " not in source and not re.search(rf"^\s*{re.escape(function)}\s*=", source, re.M):
             write_info(
                 f"Paste your implementation of `{get_exercise(name).signature}` (a ``` fenced block keeps it in one "
                 "message), or /skip to leave the exercise."
@@ -437,6 +456,9 @@ class _Nodes:
             return {"done": True}
         if name in ("/next", "/skip"):
             return {"question_id": None, "exercise": None, "exam_results": self._with_skipped(state)}
+        if name in ("/topic", "/exercise") and state.get("mode") == "exam":
+            write_info("Not during the exam: answer, /skip, or /quit to end it with its report.")
+            return {}
         if name == "/topic":
             topics = {t.topic for t in self.deps.corpus.topics}
             if arg not in topics:
@@ -460,28 +482,15 @@ class _Nodes:
         )
         return {}
 
-    def _hand_out_exercise(self, name: str) -> dict[str, Any]:
+    def _hand_out_exercise(self, name: str, due: str = "exercise") -> dict[str, Any]:
         from tutor.exercises.catalog import EXERCISES
 
         write = get_stream_writer()
         if name not in EXERCISES:
             write(event("info", message="Exercises: " + ", ".join(EXERCISES) + ". Start one with /exercise NAME."))
             return {}
-        ex = EXERCISES[name]
-        write(
-            event(
-                "question",
-                id=f"exercise:{ex.name}",
-                topic=ex.topic,
-                difficulty=2,
-                kind="code",
-                text=f"Implement `{ex.signature}`. {ex.task} Paste your code (numpy and the standard library only).",
-                due="exercise",
-                number=None,
-                total=None,
-            )
-        )
-        return {"exercise": ex.name, "question_id": None, "hint_level": 0, "asked_at": time.time()}
+        write(exercise_question_event(name, due=due))
+        return {"exercise": name, "question_id": None, "hint_level": 0, "tries": 0, "asked_at": time.time()}
 
     def _with_skipped(self, state: TutorState) -> list[dict[str, object]]:
         """Exam and diagnostic results, with the current question counted as skipped if it is being left."""
@@ -528,9 +537,10 @@ class _Nodes:
     def next_question(self, state: TutorState) -> dict[str, Any]:
         write = get_stream_writer()
         exam_like = state.get("mode") in ("exam", "diagnostic")
-        results = self._with_skipped(state)  # reached with a question still current only when it is skipped
         limit = state.get("time_limit_s")
-        timed_out = bool(limit) and time.time() - state.get("started_at", time.time()) > limit  # type: ignore[operator]
+        timed_out = exam_time_is_up(state)
+        # Reached with a question still current only when it is skipped, or left unanswered when time ran out.
+        results = list(state.get("exam_results", [])) if timed_out else self._with_skipped(state)
         qid, due = (None, "") if timed_out else self.deps.pick_next(state)
         if qid is None:
             if exam_like:
@@ -539,6 +549,8 @@ class _Nodes:
                 write(self._report({**state, "exam_results": results}, timed_out=timed_out))
             write(event("info", message="No more questions in this session."))
             return {"question_id": None, "done": True, "exam_results": results}
+        if qid.startswith("exercise:"):  # a code exercise whose card is due comes back as the exercise
+            return {"exam_results": results, **self._hand_out_exercise(qid.removeprefix("exercise:"), due=due)}
         question = self.deps.questions[qid]
         queue = state.get("queue") or []
         number = len(state.get("asked", [])) + 1
@@ -555,9 +567,29 @@ class _Nodes:
             "question_id": qid,
             "exercise": question.exercise,
             "hint_level": 0,
+            "tries": 0,
             "asked_at": time.time(),
             "asked": [*state.get("asked", []), qid],
         }
+
+
+def exercise_question_event(name: str, *, due: str = "exercise") -> dict[str, Any]:
+    """A code exercise shown as a question: its signature, its task, and how to submit."""
+    from tutor.exercises.catalog import EXERCISES
+
+    ex = EXERCISES[name]
+    return event(
+        "question",
+        id=f"exercise:{ex.name}",
+        topic=ex.topic,
+        difficulty=2,
+        kind="code",
+        text=f"Implement `{ex.signature}`. {ex.task} Paste your code (numpy and the standard library only).",
+        due=due,
+        number=None,
+        total=None,
+        time_left_s=None,
+    )
 
 
 def code_exercise_note(question: Question) -> str:
@@ -576,6 +608,11 @@ def code_exercise_note(question: Question) -> str:
             f"/exercise {name}" for name in related
         )
     return "Answer in words or code; a sketch of the implementation with its key steps is enough."
+
+
+def exam_time_is_up(state: TutorState) -> bool:
+    limit = state.get("time_limit_s")
+    return bool(limit) and time.time() - state.get("started_at", time.time()) > limit  # type: ignore[operator]
 
 
 def write_info(message: str) -> None:

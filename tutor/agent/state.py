@@ -18,6 +18,7 @@ class TutorState(TypedDict, total=False):
     question_id: str | None
     exercise: str | None  # the code exercise handed out, whose submissions are graded in the sandbox
     hint_level: int  # 0..3 for the current question
+    tries: int  # graded attempts at the current question (a retry has seen the reference in the grade)
     asked_at: float  # wall-clock time the current question was shown
     queue: list[str]  # fixed question plan for diagnostic and exam modes
     asked: list[str]  # questions shown this session, newest last

@@ -79,7 +79,7 @@ def run_compute(text: str, question: Question | None, backend: ChatBackend | Non
             "the model is still loading; name the tool and its arguments, "
             "e.g. `compute lora_params d_in=4096 d_out=4096 rank=8`",
         )
-    return _ask_model(text, backend, system)
+    return _ask_model(text, backend, system, question)
 
 
 def _run(name: str, args: dict[str, Any]) -> ToolOutcome:
@@ -89,9 +89,32 @@ def _run(name: str, args: dict[str, Any]) -> ToolOutcome:
         return ToolOutcome(name, args, None, str(exc))
 
 
-def _ask_model(text: str, backend: ChatBackend, system: str) -> ToolOutcome:
+# Every tool's schema together is ~7,500 tokens, beyond the 4,096-token context; the model chooses among a few.
+SHORTLIST = 4
+_STOPWORDS = frozenset(
+    "a an the of for and or to in on with what how is are this that me it by from at as be".split()  # noqa: SIM905
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _normalise(text).split() if w not in _STOPWORDS and len(w) > 1}
+
+
+def shortlist_tools(text: str, question: Question | None, k: int = SHORTLIST) -> list[str]:
+    """The tools most likely meant: named or bound ones first, then by words shared with their name and purpose."""
+    wanted = _words(text) | (_words(question.question) if question else set())
+    ranked = sorted(
+        registry.list_tools(),
+        key=lambda t: (-len(wanted & (_words(t.name) | _words(t.purpose))), t.name),
+    )
+    first = [n for n in (find_named_tool(text), question.tool.name if question and question.tool else None) if n]
+    return list(dict.fromkeys([*first, *(t.name for t in ranked)]))[:k]
+
+
+def _ask_model(text: str, backend: ChatBackend, system: str, question: Question | None = None) -> ToolOutcome:
     messages: list[ChatMessage] = [{"role": "system", "content": system}, {"role": "user", "content": text}]
-    specs = registry.tool_specs()
+    names = set(shortlist_tools(text, question))
+    specs = [spec for spec in registry.tool_specs() if spec.name in names]
     last_error = "the model did not produce a tool call"
     for _attempt in range(2):  # the first try plus one repair attempt
         try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
-import io
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +40,30 @@ def _close_all() -> None:
 atexit.register(_close_all)
 
 
+class _NoRedirect:
+    """Stands in for llama-cpp-python's ``suppress_stdout_stderr``, which quiets a quiet load by pointing the
+    process's file descriptors 1 and 2 at /dev/null: from the loader thread, that silently dropped every TUI frame
+    and every error message the rest of the process wrote meanwhile (~1.3 s). With ``verbose=False`` llama.cpp's own
+    log already goes through its Python callback, which keeps only errors, so nothing is lost by not redirecting."""
+
+    def __init__(self, disable: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _NoRedirect:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _keep_standard_streams() -> None:
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    llama_cpp.llama.suppress_stdout_stderr = _NoRedirect  # type: ignore[attr-defined,misc]
+    llama_cpp._internals.suppress_stdout_stderr = _NoRedirect  # type: ignore[attr-defined,misc]
+
+
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> LoadedModel:
     """Load (once per process) a GGUF with llama.cpp; later calls with the same settings share the instance."""
     key = (str(path), n_ctx, n_threads)
@@ -52,32 +74,20 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
             _close_all()  # one model per process: free any other before loading
-            # verbose=False would point the whole process's stdout and stderr (file descriptors 1 and 2) at
-            # /dev/null while the model loads, from this background thread: every frame the TUI drew then was lost.
-            # So load verbosely, with llama.cpp's log (which it writes through Python's sys.stderr) captured here
-            # and kept for the error message, then turn its per-call logging off.
-            from llama_cpp._logger import set_verbose
-
-            captured = io.StringIO()
+            _keep_standard_streams()
             try:
-                with contextlib.redirect_stderr(captured):
-                    llm = Llama(
-                        model_path=str(path),
-                        n_ctx=n_ctx,
-                        n_threads=n_threads,
-                        n_threads_batch=n_threads,  # llama.cpp defaults to half the cores for prompt eval
-                        n_batch=n_batch,
-                        verbose=True,
-                    )
+                llm = Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,  # llama.cpp defaults to half the cores for prompt eval
+                    n_batch=n_batch,
+                    verbose=False,
+                )
             except (ValueError, RuntimeError) as exc:
-                log_tail = captured.getvalue().strip().splitlines()[-3:]
                 raise BackendError(
-                    f"llama.cpp could not load {path}: {exc}" + (f" ({' / '.join(log_tail)})" if log_tail else ""),
-                    hint="check that the file is a GGUF model",
+                    f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model"
                 ) from exc
-            finally:
-                set_verbose(False)
-            llm.verbose = False  # no timing report on stderr after every completion
             _MODELS[key] = LoadedModel(llm)
         return _MODELS[key]
 

@@ -80,7 +80,7 @@ class QuestionPicker:
             remaining = [q for q in queue if q not in asked]
             return (remaining[0], "new") if remaining else (None, "")
         recent = set(asked[-3:])
-        due = [q for q in self.store.due_question_ids(topic=topic) if q in self.by_id and q not in recent]
+        due = [q for q in self.store.due_question_ids(topic=topic) if self._servable(q) and q not in recent]
         seen = self.store.seen_question_ids()
         if mode == "learn" and topic:
             fresh = [q.id for q in self.by_topic.get(topic, []) if q.id not in seen and q.id not in asked]
@@ -94,6 +94,12 @@ class QuestionPicker:
             if fresh:
                 return fresh[0], "new"
         return None, ""
+
+    def _servable(self, question_id: str) -> bool:
+        """A corpus question, or a code exercise whose card came from an earlier submission."""
+        from tutor.exercises.catalog import EXERCISES
+
+        return question_id in self.by_id or question_id.removeprefix("exercise:") in EXERCISES
 
     def _topics_weakest_first(self, topic: str | None) -> list[str]:
         if topic:

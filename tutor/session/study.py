@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tutor.agent.events import event, question_event
-from tutor.agent.graph import AgentDeps, AttemptRecord, build_graph
+from tutor.agent.graph import AgentDeps, AttemptRecord, build_graph, exercise_question_event
 from tutor.agent.state import Mode, TutorState
 from tutor.config import Settings
 from tutor.corpus.loader import load_corpus
@@ -137,6 +137,8 @@ class StudySession:
                     return
             if self.current_question is not None:
                 yield question_event(self.current_question, due="resumed")
+            elif self.state.get("exercise"):
+                yield exercise_question_event(self.state["exercise"], due="resumed")
             else:
                 yield from self._run({"input": ""})
             return
