@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +58,29 @@ class _NoRedirect:
         return None
 
 
+# llama.cpp's log lines, newest last: shown in a load error instead of printed over the TUI or a script's stderr.
+_LOG_TAIL: deque[str] = deque(maxlen=20)
+_log_callback: Any = None  # the ctypes callback must stay referenced for as long as llama.cpp may call it
+
+
 def _keep_standard_streams() -> None:
+    global _log_callback
+    import llama_cpp
     import llama_cpp._internals
     import llama_cpp.llama
 
     llama_cpp.llama.suppress_stdout_stderr = _NoRedirect  # type: ignore[attr-defined,misc]
     llama_cpp._internals.suppress_stdout_stderr = _NoRedirect  # type: ignore[attr-defined,misc]
+    if _log_callback is None:
+
+        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        def keep_log(level: int, text: bytes, user_data: Any) -> None:
+            line = text.decode("utf-8", "replace").strip()
+            if line:
+                _LOG_TAIL.append(line)
+
+        _log_callback = keep_log
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) -> LoadedModel:
@@ -75,6 +94,7 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                 raise BackendError("llama-cpp-python is not installed", hint="pip install -e .") from exc
             _close_all()  # one model per process: free any other before loading
             _keep_standard_streams()
+            _LOG_TAIL.clear()
             try:
                 llm = Llama(
                     model_path=str(path),
@@ -85,8 +105,10 @@ def load_llama(path: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
                     verbose=False,
                 )
             except (ValueError, RuntimeError) as exc:
+                log = " / ".join(list(_LOG_TAIL)[-3:])
                 raise BackendError(
-                    f"llama.cpp could not load {path}: {exc}", hint="check that the file is a GGUF model"
+                    f"llama.cpp could not load {path}: {exc}" + (f" ({log})" if log else ""),
+                    hint="check that the file is a GGUF model",
                 ) from exc
             _MODELS[key] = LoadedModel(llm)
         return _MODELS[key]
