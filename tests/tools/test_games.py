@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 
 import numpy as np
@@ -97,18 +98,46 @@ def test_mcts_statistics_are_consistent_and_reproducible(iterations: int, seed: 
     assert run_tool("mcts", args) == out  # a fixed seed reproduces the run exactly
     assert sum(out["visits"].values()) == iterations - 1  # the first iteration only adds the root
     snaps = out["per_iteration"]
-    assert len(snaps) == min(iterations, 50) and snaps[-1]["iteration"] == iterations
-    assert snaps[-1]["visits"] == out["visits"] and snaps[-1]["values"] == out["values"]
-    assert [s["iteration"] for s in snaps] == sorted({s["iteration"] for s in snaps})
-    for snap in snaps:
-        assert sum(snap["visits"].values()) == snap["iteration"] - 1
-        assert all(0 <= v <= 1 for v in snap["values"].values())
+    assert [s["iteration"] for s in snaps] == list(range(1, iterations + 1))  # up to 500: every iteration
+    assert out["trace_stride"] == 1 and out["moves"] == list(out["visits"])
+    assert snaps[-1]["visits"] == list(out["visits"].values()) and snaps[-1]["values"] == list(out["values"].values())
+    for before, snap in itertools.pairwise([None, *snaps]):
+        assert sum(snap["visits"]) == snap["root_visits"] == snap["iteration"] - 1
+        assert all(0 <= v <= 1 for v in snap["values"])
+        assert snap["chosen"] == (snap["path"][0] if snap["path"] else None)
+        if before is not None and snap["chosen"] is not None:  # exactly the chosen root move gained the new visit
+            gained = [now - then for now, then in zip(snap["visits"], before["visits"], strict=True)]
+            assert gained == [int(move == snap["chosen"]) for move in out["moves"]]
 
 
-def test_mcts_snapshots_show_convergence() -> None:
+def test_mcts_trace_is_the_hand_worked_five_iterations() -> None:
+    out = run_tool("mcts", {"iterations": 5, "seed": 0, "start": [1, 2]})  # corpus game_search-012
+    assert out["moves"] == ["0:1", "1:1", "1:2"]
+    assert [s["chosen"] for s in out["per_iteration"]] == [None, "1:1", "0:1", "1:2", "0:1"]
+    assert [s["reward_root_player"] for s in out["per_iteration"][1:]] == [1.0, 1.0, 0.0, 1.0]
+    assert out["per_iteration"][-1]["path"] == ["0:1", "1:1"] and out["per_iteration"][-1]["visits"] == [2, 1, 1]
+
+
+def test_mcts_trace_shows_convergence() -> None:
     out = run_tool("mcts", {"iterations": 1000, "seed": 0, "start": [3, 4]})
-    share = [s["visits"]["1:1"] / max(s["iteration"] - 1, 1) for s in out["per_iteration"]]
-    assert len(share) == 50 and share[-1] > 0.7 and share[5] < share[-1]
+    column = out["moves"].index("1:1")
+    share = [s["visits"][column] / max(s["iteration"] - 1, 1) for s in out["per_iteration"]]
+    assert len(share) == 500 and share[-1] > 0.7 and share[50] < share[-1]
+
+
+@pytest.mark.parametrize(("iterations", "stride", "entries"), [(500, 1, 500), (501, 2, 251), (1001, 3, 334)])
+def test_mcts_trace_beyond_500_iterations_is_thinned_with_a_stride(iterations: int, stride: int, entries: int) -> None:
+    out = run_tool("mcts", {"iterations": iterations, "start": [2, 3]})
+    at = [s["iteration"] for s in out["per_iteration"]]
+    assert out["trace_stride"] == stride and len(at) == entries <= 500
+    assert at[-1] == iterations and all(it % stride == 0 for it in at[:-1])
+    assert stride == 1 or f"trace_stride {stride}" in out["explanation"][-1]
+
+
+def test_mcts_trace_stays_small_at_the_largest_run() -> None:
+    out = run_tool("mcts", {"iterations": 20_000, "start": [7, 7, 7, 7]})  # the most root moves, the most iterations
+    assert out["trace_stride"] == 40 and len(out["per_iteration"]) == 500
+    assert len(json.dumps(out)) < 1_000_000
 
 
 def test_cfr_seed_has_no_effect_and_says_so() -> None:

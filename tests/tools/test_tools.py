@@ -57,6 +57,18 @@ def test_attention_matches_torch(causal: bool) -> None:
     assert np.allclose(out["output"], ref[0]) and np.allclose(np.sum(out["weights"], axis=1), 1)
 
 
+def test_attention_masked_scores_are_null_as_the_explanation_says() -> None:
+    q = rng.normal(size=(3, 2)).tolist()
+    out = run_tool("attention", {"q": q, "k": q, "v": q, "causal": True})
+    masked = [[j > i for j in range(3)] for i in range(3)]
+    assert [[s is None for s in row] for row in out["scores"]] == masked
+    assert all(w == 0 for row, m in zip(out["weights"], masked, strict=True) for w, x in zip(row, m, strict=True) if x)
+    assert "masked (-inf before the softmax, so their weight is 0), shown as null" in out["explanation"][0]
+    unmasked = run_tool("attention", {"q": q, "k": q, "v": q})
+    assert all(isinstance(s, float) for row in unmasked["scores"] for s in row)
+    assert "null" not in unmasked["explanation"][0]
+
+
 def test_multi_head_attention_matches_torch() -> None:
     d, heads = 4, 2
     x = rng.normal(size=(3, d))

@@ -43,17 +43,20 @@ def run_cmd(
     args: Annotated[
         str | None, typer.Option("--args", help="Arguments as a JSON object (default: the example).")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help='Print the result object as JSON (an error as {"error": ..., "tool": ...}).')
+    ] = False,
 ) -> None:
     from tutor.errors import ToolError
-    from tutor.tools.registry import get_tool, run_tool
 
-    info = get_tool(name)
     try:
-        parsed: Any = json.loads(args) if args is not None else info.example
-    except json.JSONDecodeError as exc:
-        raise ToolError(f"--args is not valid JSON: {exc.msg} at column {exc.colno}") from exc
-    result = run_tool(name, parsed)
+        parsed, result = _run(name, args)
+    except ToolError as exc:
+        if not json_out:
+            raise
+        # A caller that asked for JSON parses stdout: the error must be JSON there too, not text on stderr.
+        typer.echo(json.dumps({"error": str(exc), "tool": name}))
+        raise typer.Exit(2) from exc
     if json_out:
         typer.echo(json.dumps(result))
         return
@@ -73,7 +76,23 @@ def run_cmd(
     Console().print(table)
 
 
+def _run(name: str, args: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parsed arguments (the tool's example when none are given) and the result; every failure is a ToolError."""
+    from tutor.errors import ToolError
+    from tutor.tools.registry import get_tool, run_tool
+
+    info = get_tool(name)
+    try:
+        parsed: Any = json.loads(args) if args is not None else info.example
+    except json.JSONDecodeError as exc:
+        raise ToolError(f"--args is not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    return parsed, run_tool(name, parsed)
+
+
 def _render(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
-        return "\n".join("  ".join(f"{x:9.4g}" if isinstance(x, float) else f"{x!s:>9}" for x in row) for row in value)
+        # JSON spelling for non-floats, so a masked attention score reads null as in the --json output
+        return "\n".join(
+            "  ".join(f"{x:9.4g}" if isinstance(x, float) else f"{json.dumps(x):>9}" for x in row) for row in value
+        )
     return json.dumps(value)[:500]

@@ -29,6 +29,14 @@ Experts = Annotated[int, Field(ge=1, le=100_000)]
 TrainTokens = Annotated[int, Field(ge=1, le=10**15)]
 Params = Annotated[float, Field(gt=0, le=1e14)]
 BytesPerValue = Annotated[float, Field(gt=0, le=8)]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]  # NumPy seeds are non-negative; a negative one fails deep inside
+Epsilon = Annotated[float, Field(ge=0, le=1)]  # a negative eps can make variance + eps negative: NaN or a wrong scale
+
+
+def require_temperature(temperature: float, at_zero: str) -> None:
+    """Temperature divides the logits: 0 and negative values are refused with what each would mean."""
+    require(temperature != 0, f"temperature must be > 0, got 0: dividing by 0 is undefined ({at_zero})")
+    require(temperature > 0, f"temperature must be > 0, got {temperature:g}: a negative one reverses the order")
 
 
 def as_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
-from tutor.tools.arrays import as_array, evenly_spaced, fmt, require
+from tutor.tools.arrays import Seed, as_array, evenly_spaced, fmt, require
 from tutor.tools.registry import tool
 
 
@@ -210,12 +211,22 @@ def _nim_play(piles: tuple[int, ...], move: tuple[int, int]) -> tuple[int, ...]:
     return (*piles[:i], piles[i] - k, *piles[i + 1 :])
 
 
-MCTS_SNAPSHOTS = 50  # per-iteration root statistics are thinned evenly to this many, the last always included
+# The per-iteration trace has an entry for every iteration up to this many; longer runs keep every stride-th
+# iteration (and the last), so even 20,000 iterations on four piles of 7 stay a few hundred kilobytes of JSON.
+MCTS_TRACE = 500
+
+
+def _label(move: tuple[int, int]) -> str:
+    return f"{move[0]}:{move[1]}"
 
 
 @tool({"iterations": 50, "seed": 0, "start": [1, 2]})
 def mcts(
-    iterations: int, seed: int = 0, game: str = "nim", c: float = 1.414, start: list[int] | None = None
+    iterations: int,
+    seed: Seed = 0,
+    game: str = "nim",
+    c: Annotated[float, Field(ge=0, le=100)] = 1.414,
+    start: list[int] | None = None,
 ) -> dict[str, Any]:
     """UCT Monte Carlo tree search on Nim (take any number from one pile; taking the last object wins)."""
     require(game == "nim", "only game='nim' is available")
@@ -230,14 +241,12 @@ def mcts(
     Nsa: dict[tuple[tuple[int, ...], tuple[int, int]], int] = {}
     root_moves = _nim_moves(root)
 
-    def root_stats() -> tuple[dict[str, int], dict[str, float]]:
-        visits = {f"{i}:{k}": Nsa.get((root, (i, k)), 0) for i, k in root_moves}
-        values = {
-            f"{i}:{k}": round(W.get((root, (i, k)), 0.0) / max(Nsa.get((root, (i, k)), 0), 1), 4) for i, k in root_moves
-        }
+    def root_stats() -> tuple[list[int], list[float]]:
+        visits = [Nsa.get((root, m), 0) for m in root_moves]
+        values = [round(W.get((root, m), 0.0) / max(n, 1), 4) for m, n in zip(root_moves, visits, strict=True)]
         return visits, values
 
-    snapshot_at = set(evenly_spaced(iterations, MCTS_SNAPSHOTS, first=1))
+    stride = math.ceil(iterations / MCTS_TRACE)
     log = []
     for it in range(1, iterations + 1):
         path, state = [], root
@@ -267,29 +276,44 @@ def mcts(
             N[s] = N.get(s, 0) + 1
             Nsa[(s, m)] = Nsa.get((s, m), 0) + 1
             W[(s, m)] = W.get((s, m), 0.0) + reward
-        if it in snapshot_at:
-            visits, values = root_stats()
+        if it % stride == 0 or it == iterations:
+            # Lists in the order of `moves` rather than dicts: the move labels would otherwise repeat in every entry.
+            trace_visits, trace_values = root_stats()
             log.append(
                 {
                     "iteration": it,
-                    "path": [list(m) for _, m in path],
+                    "root_visits": N[root],
+                    "chosen": _label(path[0][1]) if path else None,
+                    "path": [_label(m) for _, m in path],
                     "reward_root_player": reward,
-                    "visits": visits,
-                    "values": values,
+                    "visits": trace_visits,
+                    "values": trace_values,
                 }
             )
-    visits, values = root_stats()
+    final_visits, final_values = root_stats()
+    moves = [_label(m) for m in root_moves]
+    visits = dict(zip(moves, final_visits, strict=True))
+    values = dict(zip(moves, final_values, strict=True))
     best = max(visits, key=lambda m: visits[m])
+    which = (
+        "every iteration"
+        if stride == 1
+        else f"thinned to {len(log)} entries with trace_stride {stride} (iterations {stride}, {2 * stride}, … "
+        f"and the last, {iterations})"
+    )
     return {
         "visits": visits,
         "values": values,
         "best_action": best,
+        "moves": moves,
+        "trace_stride": stride,
         "per_iteration": log,
         "explanation": [
             "each iteration: select by UCT = W/N + c·√(ln N_parent / N), expand one move, random rollout, back up",
             "the first iteration only adds the root, so root visits sum to iterations - 1",
             f"root visits {visits}; most visited action {best} (pile:count)",
-            f"per_iteration: the path, reward and root statistics at {len(log)} evenly spaced iterations",
+            f"per_iteration, {which}: the root's visit total, the root move chosen, the path, the reward for the "
+            "root player, and each root move's visits and mean value (listed in the order of moves)",
         ],
     }
 
@@ -351,7 +375,7 @@ def _kuhn_value(h: str, cards: tuple[int, int], avg: dict[str, list[float]]) -> 
 
 
 @tool({"iterations": 2000, "seed": 0})
-def cfr_kuhn(iterations: int, seed: int = 0) -> dict[str, Any]:
+def cfr_kuhn(iterations: int, seed: Seed = 0) -> dict[str, Any]:
     """Vanilla CFR on Kuhn poker (all six deals each iteration): average strategy, game value for player 1, regrets.
 
     ``seed`` is kept for the documented interface but has no effect: vanilla CFR enumerates every deal instead of
@@ -454,7 +478,8 @@ def replicator_dynamics(
     x = as_array(x0, "x0", ndim=1)
     require(a.shape == (len(x), len(x)), "payoffs must be n×n for n strategies in x0")
     require(abs(x.sum() - 1) < 1e-6 and np.all(x >= 0), "x0 must be a probability vector")
-    require(1 <= steps <= 10_000 and 0 < dt <= 1, "need 1 <= steps <= 10000 and 0 < dt <= 1")
+    require(1 <= steps <= 10_000, f"need 1 <= steps <= 10000, got {steps}")
+    require(0 < dt <= 1, f"need 0 < dt <= 1, got {dt:g}")
     record = set(evenly_spaced(steps, 51))  # only the snapshots are kept, never the whole path
     traj, at = [x.copy()], [0]
     for step in range(1, steps + 1):

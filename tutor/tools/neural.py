@@ -12,11 +12,15 @@ from pydantic import Field
 
 from tutor.tools.arrays import (
     MAX_TOKENS,
+    Epsilon,
+    Heads,
+    Seed,
     Width,
     as_array,
     fmt,
     require,
     require_result_size,
+    require_temperature,
     require_tokens,
     sigmoid,
     stable_softmax,
@@ -135,13 +139,18 @@ def attention(q: Matrix, k: Matrix, v: Matrix, causal: bool = False) -> dict[str
     require_result_size(len(qa) * va.shape[1], "the output (q rows × v columns)")
     scores, weights = _attend(qa, ka, va, causal)
     out = weights @ va
-    shown = np.where(np.isfinite(scores), scores, -1e9)
+    # JSON has no -inf, and a stand-in such as -1e9 reads as a real score: a masked entry is null.
     return {
-        "scores": shown,
+        "scores": np.where(np.isfinite(scores), scores, None),
         "weights": weights,
         "output": out,
         "explanation": [
-            f"scores = q kᵀ / √d_k with d_k = {qa.shape[1]}" + (" (future positions masked to -inf)" if causal else ""),
+            f"scores = q kᵀ / √d_k with d_k = {qa.shape[1]}"
+            + (
+                "; future positions are masked (-inf before the softmax, so their weight is 0), shown as null"
+                if causal
+                else ""
+            ),
             "weights = softmax over the keys (each row sums to 1)",
             "output = weights · v",
         ],
@@ -174,13 +183,13 @@ def causal_mask(n: int) -> dict[str, Any]:
     }
 )
 def multi_head_attention(
-    x: Matrix, w_q: Matrix, w_k: Matrix, w_v: Matrix, w_o: Matrix, n_heads: int, causal: bool = False
+    x: Matrix, w_q: Matrix, w_k: Matrix, w_v: Matrix, w_o: Matrix, n_heads: Heads, causal: bool = False
 ) -> dict[str, Any]:
     """Multi-head self-attention: project, split into heads, attend per head, concatenate, project out."""
     xa = as_array(x, "x", ndim=2)
     n, d = xa.shape
     require_tokens(n, "x")
-    require(n_heads >= 1 and d % n_heads == 0, f"d_model {d} must be divisible by n_heads {n_heads}")
+    require(d % n_heads == 0, f"d_model {d} must be divisible by n_heads {n_heads}")
     require_result_size(n_heads * n * n, "the per-head weights (n_heads × tokens²)")
     mats = {key: as_array(m, key, ndim=2) for key, m in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v), ("w_o", w_o))}
     for name, m in mats.items():
@@ -207,11 +216,11 @@ def multi_head_attention(
 
 
 @tool({"seq_len": 4, "d_model": 6})
-def positional_encoding(seq_len: int, d_model: int, base: float = 10000.0) -> dict[str, Any]:
+def positional_encoding(
+    seq_len: Annotated[int, Field(ge=1, le=4096)], d_model: Annotated[int, Field(ge=2, le=1024)], base: float = 10000.0
+) -> dict[str, Any]:
     """Sinusoidal positional encodings: PE[pos, 2i] = sin(pos/base^(2i/d)), PE[pos, 2i+1] = cos(same angle)."""
-    require(
-        1 <= seq_len <= 4096 and 2 <= d_model <= 1024 and d_model % 2 == 0, "need 1<=seq_len<=4096, even d_model<=1024"
-    )
+    require(d_model % 2 == 0, f"d_model must be even (columns come in sin/cos pairs), got {d_model}")
     require(base > 0, "base must be positive")
     require_result_size(seq_len * d_model, "the encoding (seq_len × d_model)")
     pos = np.arange(seq_len)[:, None]
@@ -256,7 +265,7 @@ def rope(x: Matrix, positions: list[int] | None = None, base: float = 10000.0) -
 @tool({"x": [1.0, 2.0, 3.0], "temperature": 1.0})
 def softmax(x: Vector | Matrix, temperature: float = 1.0) -> dict[str, Any]:
     """Numerically stable softmax over the last axis, with temperature."""
-    require(temperature > 0, "temperature must be positive")
+    require_temperature(temperature, "as temperature → 0 the softmax approaches a one-hot argmax")
     xa = as_array(x, "x", ndim=(1, 2))
     probs = stable_softmax(xa / temperature)
     return {
@@ -308,7 +317,7 @@ def _norm_params(x: np.ndarray, gamma: Vector | None, beta: Vector | None, axis_
 
 @tool({"x": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]})
 def layer_norm(
-    x: Vector | Matrix | list[Matrix], gamma: Vector | None = None, beta: Vector | None = None, eps: float = 1e-5
+    x: Vector | Matrix | list[Matrix], gamma: Vector | None = None, beta: Vector | None = None, eps: Epsilon = 1e-5
 ) -> dict[str, Any]:
     """LayerNorm over the last (feature) axis of each example, then scale by gamma and shift by beta."""
     xa = as_array(x, "x", ndim=(1, 2, 3))
@@ -327,7 +336,7 @@ def layer_norm(
 
 
 @tool({"x": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]})
-def rms_norm(x: Vector | Matrix | list[Matrix], gamma: Vector | None = None, eps: float = 1e-6) -> dict[str, Any]:
+def rms_norm(x: Vector | Matrix | list[Matrix], gamma: Vector | None = None, eps: Epsilon = 1e-6) -> dict[str, Any]:
     """RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · gamma (no mean subtraction, no bias)."""
     xa = as_array(x, "x", ndim=(1, 2, 3))
     g, _ = _norm_params(xa, gamma, None, xa.shape[-1])
@@ -340,7 +349,9 @@ def rms_norm(x: Vector | Matrix | list[Matrix], gamma: Vector | None = None, eps
 
 
 @tool({"x": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]})
-def batch_norm(x: Matrix, gamma: Vector | None = None, beta: Vector | None = None, eps: float = 1e-5) -> dict[str, Any]:
+def batch_norm(
+    x: Matrix, gamma: Vector | None = None, beta: Vector | None = None, eps: Epsilon = 1e-5
+) -> dict[str, Any]:
     """Training-mode BatchNorm of (batch, features): statistics per feature over the batch (axis 0)."""
     xa = as_array(x, "x", ndim=2)
     g, b = _norm_params(xa, gamma, beta, xa.shape[1])
@@ -437,7 +448,7 @@ def adam_step(
     lr: float = 0.001,
     beta1: float = 0.9,
     beta2: float = 0.999,
-    eps: float = 1e-8,
+    eps: Epsilon = 1e-8,
     weight_decay: float = 0.0,
     decoupled: bool = True,
 ) -> dict[str, Any]:
@@ -512,20 +523,25 @@ def sample_next_token(
     temperature: float = 1.0,
     k: int | None = None,
     p: float | None = None,
-    seed: int = 0,
+    seed: Seed = 0,
 ) -> dict[str, Any]:
     """Pick the next token: greedy, temperature, top-k or top-p (nucleus) sampling; probs cover the full vocabulary."""
     la = as_array(logits, "logits", ndim=1)
-    require(temperature > 0, "temperature must be positive")
+    require_temperature(temperature, "strategy 'greedy' is the temperature → 0 limit")
+    # k or p without its strategy would be ignored, giving an answer to a different question than the one asked
+    require(k is None or strategy == "top_k", f"k is used only with strategy 'top_k', not {strategy!r}")
+    require(p is None or strategy == "top_p", f"p is used only with strategy 'top_p', not {strategy!r}")
     probs = stable_softmax(la / temperature)
     keep = np.ones_like(probs, dtype=bool)
     order = np.argsort(-la, kind="stable")  # by logit, not probability: probabilities can tie after rounding
     if strategy == "top_k":
-        require(k is not None and 1 <= k <= len(la), "top_k needs 1 <= k <= vocabulary size")
+        require(k is not None, "strategy 'top_k' needs k")
+        require(1 <= k <= len(la), f"top_k needs 1 <= k <= {len(la)} (the vocabulary size), got k = {k}")
         keep[:] = False
         keep[order[:k]] = True
     elif strategy == "top_p":
-        require(p is not None and 0 < p <= 1, "top_p needs 0 < p <= 1")
+        require(p is not None, "strategy 'top_p' needs p")
+        require(0 < p <= 1, f"top_p needs 0 < p <= 1, got p = {p:g}")
         cum = np.cumsum(probs[order])
         keep[:] = False
         keep[order[: int(np.searchsorted(cum, p - 1e-12)) + 1]] = True

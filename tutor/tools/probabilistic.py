@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from tutor.errors import ToolError
-from tutor.tools.arrays import as_array, fmt, require, require_result_size
+from tutor.tools.arrays import Seed, as_array, fmt, require, require_result_size
 from tutor.tools.registry import tool
 
 # The kernel matrix is n × n and its Cholesky factor costs n³: 2000 points take about a second and 100 MB.
@@ -73,12 +74,12 @@ def ddpm_forward(
     t: int | list[int],
     beta_start: float = 0.0001,
     beta_end: float = 0.02,
-    num_steps: int = 1000,
+    num_steps: Annotated[int, Field(ge=1, le=100_000)] = 1000,
     noise: list[float] | None = None,
-    seed: int = 0,
+    seed: Seed = 0,
 ) -> dict[str, Any]:
     """DDPM forward noising with a linear beta schedule: alpha_bar_t and x_t = √ᾱ_t x0 + √(1-ᾱ_t) ε (t is 1-based)."""
-    require(1 <= num_steps <= 100_000 and 0 < beta_start <= beta_end < 1, "need 0 < beta_start <= beta_end < 1")
+    require(0 < beta_start <= beta_end < 1, f"need 0 < beta_start <= beta_end < 1, got {beta_start:g} and {beta_end:g}")
     x = as_array(x0, "x0", ndim=1)
     steps = [t] if isinstance(t, int) else list(t)
     require(all(1 <= s <= num_steps for s in steps), f"every t must be in 1..{num_steps}")

@@ -3,13 +3,19 @@ validated calls that raise ToolError (never a NumPy traceback), and ToolSpecs fo
 
 from __future__ import annotations
 
+import difflib
+import functools
 import inspect
+import json
 import math
+import numbers
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from tutor.backends.base import ToolSpec
@@ -33,6 +39,43 @@ class ToolInfo:
 
 _TOOLS: dict[str, ToolInfo] = {}
 
+# Strict: "4096" is not a number and true is not 1, so a wrong call fails instead of computing something else; and an
+# argument a tool does not have (a misspelling) is an error rather than silently replaced by its default.
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type, so 4096.0 and 1e20 are whole numbers an integer argument accepts (and NumPy integers
+    are integers); booleans and fractions are left for strict validation to refuse."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _json_numbers(annotation: Any) -> Any:
+    """``annotation`` with every ``int`` in it (inside lists, unions and Annotated) accepting whole-valued floats.
+
+    Strict ``float`` already accepts integers, so together they keep JSON's single number type without the lax
+    coercions (strings, booleans) strict mode exists to refuse.
+    """
+    whole = BeforeValidator(_whole_number)
+    if annotation is int:
+        return Annotated[int, whole]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        # Flat, not nested: pydantic shows Field bounds inside a nested Annotated as unknown schema keys.
+        base, meta = args[0], annotation.__metadata__
+        return Annotated[(int, *meta, whole)] if base is int else Annotated[(_json_numbers(base), *meta)]
+    if origin is list:
+        return list[_json_numbers(args[0])]  # type: ignore[misc]
+    if origin in (Union, UnionType):
+        return functools.reduce(operator.or_, (_json_numbers(a) for a in args))
+    return annotation
+
 
 def tool(example: dict[str, Any]) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Register a function as a tool; its docstring's first line is the purpose."""
@@ -41,10 +84,10 @@ def tool(example: dict[str, Any]) -> Callable[[Callable[..., dict[str, Any]]], C
         sig = inspect.signature(fn)
         hints = inspect.get_annotations(fn, eval_str=True)
         fields = {
-            name: (hints[name], ... if p.default is inspect.Parameter.empty else p.default)
+            name: (_json_numbers(hints[name]), ... if p.default is inspect.Parameter.empty else p.default)
             for name, p in sig.parameters.items()
         }
-        model = create_model(f"{fn.__name__}_args", **fields)  # type: ignore[call-overload]
+        model = create_model(f"{fn.__name__}_args", __config__=_STRICT, **fields)  # type: ignore[call-overload]
         schema = model.model_json_schema()
         schema.pop("title", None)
         purpose = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
@@ -95,10 +138,17 @@ def _run(info: ToolInfo, args: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(args, dict):
         raise ToolError("arguments must be a JSON object")
     try:
-        parsed = info.args_model(**args)
+        parsed = info.args_model.model_validate(args)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "arguments"
+        errors = exc.errors()
+        # A misspelt name also makes its intended argument "missing" or defaulted: the unknown name is the cause.
+        # Otherwise the deepest error: for a union such as list[float] | list[list[float]], the branch that got
+        # furthest into the value names the bad element, where the first branch only says it is not a flat list.
+        extra = [e for e in errors if e["type"] == "extra_forbidden"]
+        first = extra[0] if extra else max(errors, key=lambda e: len(e["loc"]))
+        # The location is the argument and list indices; the names of union branches pydantic adds are noise.
+        loc = first["loc"]
+        where = f"{loc[0]}{''.join(f'[{p}]' for p in loc[1:] if isinstance(p, int))}" if loc else "arguments"
         raise ToolError(f"{where}: {_validation_message(info, first)}") from exc
     values = {k: getattr(parsed, k) for k in info.args_model.model_fields}
     _check_sizes(values)
@@ -117,12 +167,17 @@ def _run(info: ToolInfo, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validation_message(info: ToolInfo, error: ErrorDetails) -> str:
-    if error["type"] != "int_parsing_size":
-        return error["msg"]
-    # pydantic words an integer beyond 64 bits as a parse failure; state the argument's bound instead.
-    prop = info.schema.get("properties", {}).get(str(error["loc"][0]), {})
-    bounds = [p["maximum"] for p in (prop, *prop.get("anyOf", [])) if "maximum" in p]
-    return f"Input should be less than or equal to {bounds[0]}" if bounds else "Input is too large"
+    names = list(info.args_model.model_fields)
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(error["loc"][0]), names, n=1)
+        guess = f"did you mean {close[0]}? " if close else ""
+        return f"unknown argument; {guess}arguments: {', '.join(names)}"
+    value = error.get("input")
+    if error["type"] != "missing" and (value is None or isinstance(value, (str, int, float))):
+        # Name the offending value: "Input should be a valid integer" alone hides that "4096" was a string.
+        shown = json.dumps(value)
+        return f"{error['msg']}, got {shown if len(shown) <= 60 else shown[:59] + '…'}"
+    return error["msg"]
 
 
 def _check_sizes(values: dict[str, Any]) -> None:
@@ -152,7 +207,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        _require_finite(np.asarray(value))
+        if not math.isfinite(value):  # math, not an array per number: results can hold 65,536 Python floats
+            _require_finite(np.asarray(value))
         return float(value)
     if isinstance(value, np.bool_):
         return bool(value)
