@@ -86,12 +86,14 @@ def build_app(
     *,
     index_error: bool = False,
     model_error: bool = False,
-    report: bool = True,
+    report: bool | dict[str, Any] = True,
     topic: str | None = "lstm",
     mode: str = "learn",
     loaded: threading.Event | None = None,
 ) -> TutorApp:
-    """The app over the fixture corpus with a fake model and index; until ``loaded`` is set, both stay loading."""
+    """The app over the fixture corpus with a fake model and index; until ``loaded`` is set, both stay loading.
+
+    The progress screens show ``report`` (a fixed one by default), or the real progress when it is False."""
     settings = load_settings(corpus_dir=FIXTURE_CORPUS, theme="textual-dark")
 
     def make_backend() -> FakeBackend:
@@ -120,7 +122,7 @@ def build_app(
         session_factory=factory,
         mode=mode,
         topic=topic,
-        progress_report=(lambda: FIXED_REPORT) if report else None,
+        progress_report=(lambda: FIXED_REPORT if report is True else report) if report else None,
     )
 
 
@@ -129,11 +131,18 @@ class Drive:
 
     @staticmethod
     async def settle(pilot: Pilot[Any]) -> None:
-        """Let running workers finish and the screen repaint (the first pause lets the session worker start: the
-        app starts it after its first frame)."""
+        """Let running workers finish and the screen repaint, and so an action queued behind them (the first pause
+        lets the session worker start: the app starts it after its first frame)."""
+        app = pilot.app
+        assert isinstance(app, TutorApp)
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(500):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not app.busy:
+                return
+            await pilot.pause(0.01)  # the worker is done but its TurnFinished is not handled yet
+        raise AssertionError("the tutor stayed busy")
 
     @staticmethod
     def no_blink(app: TutorApp) -> None:

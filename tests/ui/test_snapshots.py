@@ -24,6 +24,10 @@ from tutor.ui.widgets import SourcesPanel
 
 SIZE = (120, 40)
 CITED = FakeBackend(default="The forget gate is a sigmoid between 0 and 1 that scales the previous cell state [1].")
+RIGHT = (
+    "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
+    "gradients flow across many time steps, and gates control what is forgotten, written and exposed."
+)
 NAIVE_SOFTMAX = """import numpy as np
 
 def softmax(x, axis=-1):
@@ -56,6 +60,18 @@ def test_study_screen_after_a_graded_answer(
         await drive.answer(pilot, "I don't know")
         await pilot.press("ctrl+t")
         await drive.settle(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_study_screen_after_a_correct_answer(
+    snap_compare: Any, app_factory: Callable[..., TutorApp], drive: Any
+) -> None:
+    """The next question is up, and the grade of the correct answer stays under it as the previous answer."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await drive.ready(pilot)
+        await drive.answer(pilot, RIGHT)
 
     assert snap_compare(app_factory(), terminal_size=SIZE, run_before=run_before)
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Label, ListView, Select, Static, TextArea, Tree
 
+import tutor.agent.graph
 from tutor.backends.fake import FakeBackend
-from tutor.ui.app import NEXT_STEPS, RETRY, RETRY_CODE, TutorApp
+from tutor.session.study import StudySession
+from tutor.ui.app import NEXT_STEPS, PREPARING, READYING_GRADER, RETRY, RETRY_CODE, TutorApp
+from tutor.ui.messages import TurnFailed, TutorEvent
 from tutor.ui.screens import ErrorModal, HelpScreen, PassageModal, ProgressScreen, SettingsScreen, TopicsScreen
 from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, StreamingReply, Transcript
 
@@ -29,6 +35,13 @@ def softmax(x, axis=-1):
 
 def status(app: TutorApp) -> str:
     return str(app.study.query_one("#status", Label).content)
+
+
+def verdict(text: str) -> str:
+    """The verdict label a grade shows (" CORRECT ", never the CORRECT inside INCORRECT)."""
+    found = re.findall(r"\b(CORRECT|INCORRECT|PARTIAL|SKIPPED|UNANSWERED)\b", text)
+    assert len(found) == 1, f"one verdict expected in {text!r}"
+    return found[0]
 
 
 async def until_streaming(pilot: Pilot[Any]) -> StreamingReply:
@@ -50,15 +63,44 @@ async def test_answer_hint_grade_and_next_question(app_factory: Callable[..., Tu
         assert "vanilla RNN" in drive.text_of(app.study.query_one(QuestionCard))
         await drive.answer(pilot, "LSTMs are faster because they use convolutions.")
         grade = app.study.query_one(GradePanel)
-        assert grade.display and "INCORRECT" in drive.text_of(grade)
+        assert grade.display and verdict(drive.text_of(grade)) == "INCORRECT"
         assert drive.transcript(app).rstrip().endswith(RETRY), "a wrong answer says what to do next"
         await pilot.press("ctrl+t")
         await drive.settle(pilot)
         assert "Hint 1/3" in drive.transcript(app)
         await drive.answer(pilot, RIGHT)
-        assert "CORRECT" in drive.text_of(app.study.query_one(GradePanel))
+        assert verdict(drive.text_of(app.study.query_one(GradePanel))) == "CORRECT"
         assert "forget gate" in drive.text_of(app.study.query_one(QuestionCard))
         assert status(app) == ""
+
+
+async def test_a_correct_answer_shows_its_grade_under_the_next_question(
+    app_factory: Callable[..., TutorApp], drive: Any
+) -> None:
+    """The next question arrives in the same turn as a correct answer's grade: the grade stays up, marked as the
+    previous answer, until the next answer is graded (or one more question goes by)."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await drive.ready(pilot)
+        await drive.answer(pilot, "LSTMs are faster because they use convolutions.")
+        await drive.answer(pilot, RIGHT)
+        card = app.study.query_one(QuestionCard)
+        assert card.current is not None and card.current["id"] != "lstm-001", "the next question is up"
+        grade = app.study.query_one(GradePanel)
+        shown = drive.text_of(grade)
+        assert grade.display and verdict(shown) == "CORRECT" and re.search(r"score \d+%", shown)
+        assert shown.startswith("Previous answer [lstm-001]")
+        notes = re.findall(r"grade \[lstm-001\]\s+(\w+)\s+score \d+%", drive.transcript(app))
+        assert notes == ["INCORRECT", "CORRECT"], "every grade leaves its verdict and score in the transcript"
+        await pilot.press("ctrl+o")
+        assert "Reference: Vanilla RNNs suffer" in drive.text_of(grade), "ctrl+o shows the graded question's reference"
+        await drive.answer(pilot, "no idea")
+        shown = drive.text_of(grade)
+        assert verdict(shown) == "INCORRECT" and "Previous answer" not in shown, "the new grade replaces it"
+        await drive.command(pilot, "/exercise softmax")
+        assert drive.text_of(grade).startswith("Previous answer [lstm-002]")
+        await drive.command(pilot, "/exercise gelu")
+        assert not grade.display, "a grade stays up for one more question only"
 
 
 async def test_streamed_feedback_appears_in_transcript(app_factory: Callable[..., TutorApp], drive: Any) -> None:
@@ -125,7 +167,7 @@ async def test_missing_model_shows_a_modal_and_the_first_question(
         await drive.settle(pilot)
         await pilot.pause(0.6)
         assert isinstance(app.screen, ErrorModal)
-        assert "pip install" in drive.text_of(app.screen.query_one("#error-fix", expect_type=Static))
+        assert "pip install" in drive.text_of(app.screen.query_one(".error-fix", expect_type=Static))
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is app.study
@@ -143,7 +185,7 @@ async def test_unexpected_error_is_a_modal_not_a_crash(app_factory: Callable[...
         await drive.ready(pilot)
         await drive.answer(pilot, "no idea")
         assert isinstance(app.screen, ErrorModal)
-        message = drive.text_of(app.screen.query_one("#error-message", expect_type=Static))
+        message = drive.text_of(app.screen.query_one(".error-message", expect_type=Static))
         assert "unexpected error: RuntimeError: boom" in message and "tutor --debug" in message
         assert status(app) == ""
         session = app.session
@@ -340,10 +382,173 @@ async def test_missing_index_shows_one_modal_with_the_fix(app_factory: Callable[
         await drive.settle(pilot)
         await pilot.pause(0.8)
         assert isinstance(app.screen, ErrorModal)
-        assert "tutor index build" in drive.text_of(app.screen.query_one("#error-fix", expect_type=Static))
+        assert "tutor index build" in drive.text_of(app.screen.query_one(".error-fix", expect_type=Static))
         await pilot.press("enter")
         await pilot.pause(0.8)
         assert not isinstance(app.screen, ErrorModal), "the same error is shown once"
+
+
+async def test_a_skip_while_the_reply_streams_waits_for_it(
+    app_factory: Callable[..., TutorApp], drive: Any, held_backend: Any
+) -> None:
+    """ctrl+n mid-reply used to run a second turn on the session at once: the old reply landed after the new
+    question. Now it is queued and runs after the reply; a further action meanwhile is refused, its text kept."""
+    app = app_factory(backend=held_backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await answer_and_hold_the_reply(app, pilot, drive)
+        session = app.session
+        assert session is not None
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "queued: /skip" in status(app)
+        area = app.study.query_one("#answer", TextArea)
+        area.text = "the cell state"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert area.text == "the cell state", "a second queued action is refused and the answer box keeps the text"
+        assert "you: /skip" not in drive.transcript(app)
+        assert reply.source != held_backend.default, "all of this happened while the reply was streaming"
+        held_backend.release.set()
+        await drive.settle(pilot)
+        text = drive.transcript(app)
+        assert reply.source == held_backend.default
+        assert text.index("does not vanish") < text.index("you: /skip") < text.rindex("New question [")
+        assert text.count("you: /skip") == 1 and "you: the cell state" not in text
+        card = app.study.query_one(QuestionCard)
+        assert card.current is not None and card.current["id"] != "lstm-001"
+        assert app.session is session and session.state["question_id"] == card.current["id"], "UI and session agree"
+        assert status(app) == "" and not app.busy
+
+
+async def test_a_topic_picked_mid_turn_opens_after_the_turn(
+    app_factory: Callable[..., TutorApp], drive: Any, held_backend: Any
+) -> None:
+    """Opening a session closes the current one: never while a turn is still using it."""
+    app = app_factory(backend=held_backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await answer_and_hold_the_reply(app, pilot, drive)
+        session = app.session
+        assert session is not None
+        await pilot.press("f3")
+        tree = app.screen.query_one(Tree)
+        tree.select_node(next(n for n in tree.root.children if n.data == "lora"))
+        await pilot.pause()
+        assert app.screen is app.study and "queued: learn session on lora" in status(app)
+        assert app.session is session and session.store.open_session("learn", "lstm") == session.session_id
+        held_backend.release.set()
+        await drive.settle(pilot)
+        assert app.session is not session and app.session is not None and app.session.topic == "lora"
+        assert session.store.open_session("learn", "lstm") is None, "the old session was closed after its turn"
+        text = drive.transcript(app)
+        assert text.index("does not vanish") < text.index("Studying lora.") < text.index("New question [lora-")
+
+
+async def test_status_says_the_first_question_is_being_prepared(
+    app_factory: Callable[..., TutorApp], drive: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Model and index can be ready seconds before the session has its first question up, and the grader its
+    encoders: the status line says so, and an answer typed meanwhile waits for them."""
+    app = app_factory()
+    opened, grader_ready = threading.Event(), threading.Event()
+    make_session = app.session_factory
+    prepare_question = tutor.agent.graph.prepare_question
+
+    def slow_factory(mode: str, topic: str | None) -> StudySession:
+        opened.wait(timeout=30)
+        return make_session(mode, topic)
+
+    def slow_prepare(*args: Any) -> None:
+        grader_ready.wait(timeout=30)
+        prepare_question(*args)
+
+    app.session_factory = slow_factory
+    monkeypatch.setattr(tutor.agent.graph, "prepare_question", slow_prepare)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.resources.model.get(wait=True)
+            app.resources.index.get(wait=True)
+            await pilot.pause()
+            app.poll_resources()
+            assert status(app) == PREPARING
+            assert app.sub_title == f"{PREPARING} · model: ready · search index: ready"
+            opened.set()
+            for _ in range(500):
+                if app.study.query_one(QuestionCard).current is not None:
+                    break
+                await pilot.pause(0.01)
+            assert status(app) == READYING_GRADER and app.sub_title.startswith(READYING_GRADER)
+            app.study.query_one("#answer", TextArea).text = "no idea"
+            await pilot.press("ctrl+s")
+            assert status(app) == f"{READYING_GRADER} · queued: your answer, runs when the tutor is done"
+            assert "you: no idea" not in drive.transcript(app)
+            grader_ready.set()
+            await drive.settle(pilot)
+            assert app.sub_title == "model: ready · search index: ready" and status(app) == ""
+            text = drive.transcript(app)
+            assert text.index("New question [lstm-001]") < text.index("you: no idea") < text.index("grade [lstm-001]")
+    finally:
+        opened.set()
+        grader_ready.set()
+
+
+async def test_missing_model_and_index_share_one_modal(app_factory: Callable[..., TutorApp], drive: Any) -> None:
+    app = app_factory(model_error=True, index_error=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await drive.ready(pilot)
+        app.post_message(TurnFailed("the session store is locked", "close the other tutor"))  # a third, while it is up
+        await pilot.pause()
+        assert [type(s) for s in app.screen_stack].count(ErrorModal) == 1
+        modal = app.screen
+        assert isinstance(modal, ErrorModal)
+        fixes = [drive.text_of(w) for w in modal.query(".error-fix").results(Static)]
+        assert len(fixes) == 3
+        assert any("pip install" in f for f in fixes) and any("tutor index build" in f for f in fixes)
+        assert drive.text_of(modal.query_one("#error-title", Label)) == "3 things need your attention\n"
+        await pilot.press("enter")
+        await pilot.pause(0.6)
+        assert app.screen is app.study, "one dismiss closes it"
+
+
+async def test_reference_latex_is_readable(app_factory: Callable[..., TutorApp], drive: Any) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await drive.ready(pilot)
+        formula = r"$\mathrm{Attention}(Q,K,V) = \mathrm{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right)V$"
+        app.post_message(TutorEvent({"type": "reveal", "answer": formula}))
+        await pilot.pause()
+        assert "Attention(Q,K,V) = softmax(QKᵀ/√(d_k))V" in drive.transcript(app)
+
+
+async def test_one_day_of_progress_is_visible(app_factory: Callable[..., TutorApp], drive: Any) -> None:
+    """After one session the accuracy plot has one point: drawn as a marker, not one braille dot."""
+    from textual_plotext import PlotextPlot
+
+    report = {
+        "topics": {},
+        "streak_days": 1,
+        "accuracy_by_day": [{"day": "2026-11-20", "attempts": 3, "accuracy": 0.5}],
+    }
+    app = app_factory(report=report)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await drive.ready(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert "●" in str(app.screen.query_one("#accuracy", PlotextPlot).render())
+        assert "streak 1 day ·" in drive.text_of(app.screen.query_one("#summary", expect_type=Static))
+
+
+async def test_study_footer_fits_in_120_columns(app_factory: Callable[..., TutorApp], drive: Any) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await drive.ready(pilot)
+        keys = list(app.study.query(FooterKey))
+        palette = next(k for k in keys if k.key == "ctrl+p")
+        shown = [k for k in keys if k is not palette]
+        assert {k.key for k in shown} >= {"ctrl+s", "ctrl+t", "ctrl+n", "f1", "f3", "f4", "f5", "ctrl+q"}
+        assert all(k.region.right <= palette.region.x for k in shown), "no key is cut off by the palette key"
+        assert app.study.query_one("#answer", TextArea).placeholder.startswith("Type your answer")
 
 
 async def test_real_tiny_model_streams_into_the_transcript(drive: Any) -> None:

@@ -6,7 +6,7 @@ plotext cost ~60 ms of start-up, before the first frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.text import Text
@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, ListView, Select, Static, TextArea, Tree
 
+from tutor.ui.latex import latex_to_text
 from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, Transcript, mastery_label, progress_summary
 
 HELP = """\
@@ -49,7 +50,9 @@ class StudyScreen(Screen[None]):
         Binding("ctrl+t", "app.hint", "Hint", priority=True),
         Binding("ctrl+n", "app.skip", "Skip", priority=True),
         Binding("ctrl+r", "app.reveal", "Reveal", priority=True),
-        Binding("ctrl+o", "app.show_reference", "Reference", priority=True),
+        # Not in the footer, which is full at 120 columns: the grade panel says "ctrl+o shows the reference" when
+        # there is one to show.
+        Binding("ctrl+o", "app.show_reference", "Reference", show=False, priority=True),
         Binding("ctrl+e", "app.explain", "Explain", show=False, priority=True),
         Binding("ctrl+k", "app.compute", "Compute", show=False, priority=True),
     ]
@@ -61,7 +64,13 @@ class StudyScreen(Screen[None]):
                 yield QuestionCard("Loading your first question…", id="question")
                 yield Transcript(id="transcript")
                 yield GradePanel(id="grade")
-                yield TextArea(id="answer", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+                yield TextArea(
+                    id="answer",
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    tab_behavior="focus",
+                    placeholder="Type your answer… ctrl+s to submit; a question starting with /ask is a follow-up",
+                )
                 with Horizontal(id="actions"):
                     yield Button("Submit", id="submit", variant="primary")
                     yield Button("Hint", id="hint")
@@ -163,7 +172,11 @@ class ProgressScreen(Screen[None]):
         acc.plt.title("Accuracy per day (% correct)")
         acc.plt.ylim(0, 100)
         if days:
-            acc.plt.plot(x, [round(d["accuracy"] * 100) for d in days], marker="braille")
+            percent = [round(d["accuracy"] * 100) for d in days]
+            # A braille line alone is one invisible dot after a single day: a ● marks each day, the line joins them.
+            acc.plt.plot(x, percent, marker="braille")
+            acc.plt.scatter(x, percent, marker="●")
+            acc.plt.xlim(0.5, len(days) + 0.5)  # a margin keeps the first and last marker off the frame
             acc.plt.xticks(x, labels)
         acc.refresh()
         reviews = self.query_one("#reviews", PlotextPlot)
@@ -247,22 +260,39 @@ class HelpScreen(ModalScreen[None]):
 
 
 class ErrorModal(ModalScreen[None]):
-    """The one place errors are shown: what went wrong and the command that fixes it."""
+    """The one place errors are shown: what went wrong and the command that fixes it. Problems found while it is open
+    are listed in it too, so that a missing model and a missing index make one modal, not two stacked."""
 
     BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
 
     def __init__(self, message: str, fix: str = "") -> None:
         super().__init__()
-        self.message = message
-        self.fix = fix
+        self.problems: list[tuple[str, str]] = [(message, fix)]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="error"):
-            yield Label("Something needs your attention", classes="panel-title")
-            yield Static(Text(self.message), id="error-message")  # Text: brackets in it are not markup
-            if self.fix:
-                yield Static(Text.assemble(("Fix: ", "bold"), self.fix), id="error-fix")
+            yield Label(self._title(), id="error-title", classes="panel-title")
+            with VerticalScroll(id="problems", classes="dialog-body"):
+                for message, fix in self.problems:
+                    yield from self._problem(message, fix)
             yield Button("OK", id="ok", variant="error")
+
+    def add_problem(self, message: str, fix: str = "") -> None:
+        self.problems.append((message, fix))
+        body = self.query("#problems")
+        if body:  # composed already; otherwise compose lists it
+            body.first().mount_all(self._problem(message, fix))
+            self.query_one("#error-title", Label).update(self._title())
+
+    def _title(self) -> str:
+        count = len(self.problems)
+        return "Something needs your attention" if count == 1 else f"{count} things need your attention"
+
+    @staticmethod
+    def _problem(message: str, fix: str) -> Iterator[Static]:
+        yield Static(Text(message), classes="error-message")  # Text: brackets in it are not markup
+        if fix:
+            yield Static(Text.assemble(("Fix: ", "bold"), fix), classes="error-fix")
 
     def on_button_pressed(self, _: Button.Pressed) -> None:
         self.dismiss()
@@ -284,7 +314,7 @@ class PassageModal(ModalScreen[None]):
                 classes="panel-title",
             )
             with VerticalScroll(classes="dialog-body"):
-                yield Markdown(self.citation.get("text", ""))
+                yield Markdown(latex_to_text(self.citation.get("text", ""), markdown=True))
             yield Button("Close", id="close")
 
     def on_button_pressed(self, _: Button.Pressed) -> None:

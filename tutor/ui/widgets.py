@@ -16,6 +16,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Label, ListItem, ListView, Static
 
+from tutor.ui.latex import latex_to_text
+
 VERDICT_STYLE = {
     "correct": "bold green",
     "partial": "bold yellow",
@@ -74,7 +76,21 @@ class QuestionCard(Static):
         if self._deadline is not None:
             left = self._deadline - time.monotonic()
             head.append(f"  ⏱ {clock(left)} left", style="bold red" if left < 60 else "bold")
-        self.update(Text.assemble(head, "\n\n", (ev["text"], "bold")))
+        self.update(Text.assemble(head, "\n\n", (latex_to_text(ev["text"]), "bold")))
+
+
+def verdict_line(ev: dict[str, Any]) -> Text:
+    """A grade in one line: the verdict, the score, the credit left after hints, an exercise's passed cases."""
+    verdict = ev["verdict"]
+    line = Text.assemble(
+        (f" {verdict.upper()} ", f"reverse {VERDICT_STYLE.get(verdict, '')}"), f"  score {ev['score']:.0%}"
+    )
+    if ev.get("hints_used"):
+        line.append(f"  (credit {ev['credit']:.0%} after {ev['hints_used']} hint(s))")
+    if ev.get("exercise"):
+        result = ev["exercise"]
+        line.append(f"  {result['passed']}/{result['passed'] + result['failed']} cases passed")
+    return line
 
 
 class GradePanel(Static):
@@ -82,56 +98,76 @@ class GradePanel(Static):
 
     A code exercise's grade shows its test cases instead: which passed, what the first failing one was given, expected
     and got, and the diagnosis hint. Exercises have no reference answer, so ctrl+o shows the task.
+
+    A grade stays up for one more question, marked "Previous answer": a correct answer's grade arrives in the same turn
+    as the next question, and would otherwise vanish before it is seen.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.last: dict[str, Any] | None = None
-        self.exercise_task = ""
+        self.previous = False  # the grade shown is for the question before the current one
+        self.exercise_task = ""  # the current question's task, when it is a code exercise
+        self.graded_task = ""  # the graded question's task, which ctrl+o shows for an exercise
         self.reference_shown = False
 
     def new_question(self, ev: dict[str, Any]) -> None:
+        self.exercise_task = ev["text"] if ev.get("kind") == "code" else ""
+        if self.last is not None and not self.previous:
+            self.previous = True
+            self._draw()
+        else:
+            self.clear()
+
+    def clear(self) -> None:
+        """No grade to show (a new session)."""
         self.display = False
         self.last = None
-        self.exercise_task = ev["text"] if ev.get("kind") == "code" else ""
+        self.previous = False
 
     def show(self, ev: dict[str, Any], *, with_reference: bool = False) -> None:
         self.last = ev
+        self.previous = False
+        self.graded_task = self.exercise_task
         self.reference_shown = with_reference
-        verdict = ev["verdict"]
-        lines = Text.assemble(
-            (f" {verdict.upper()} ", f"reverse {VERDICT_STYLE.get(verdict, '')}"), f"  score {ev['score']:.0%}"
-        )
-        if ev.get("hints_used"):
-            lines.append(f"  (credit {ev['credit']:.0%} after {ev['hints_used']} hint(s))")
+        self._draw()
+
+    def toggle_reference(self) -> None:
+        if self.last is not None:
+            self.reference_shown = not self.reference_shown
+            self._draw()
+
+    def _draw(self) -> None:
+        ev = self.last
+        assert ev is not None, "drawn only after show()"
+        lines = Text()
+        if self.previous:
+            lines.append(f"Previous answer [{ev['question_id']}]\n", style="bold dim")
+        lines.append_text(verdict_line(ev))
         if ev.get("exercise"):
             lines.append_text(exercise_lines(ev["exercise"]))
         else:
             for point in ev["matched"]:
-                lines.append(f"\n ✓ {point}", style="green")
+                lines.append(f"\n ✓ {latex_to_text(point)}", style="green")
             for point in ev["missing"]:
-                lines.append(f"\n ✗ {point}", style="red")
+                lines.append(f"\n ✗ {latex_to_text(point)}", style="red")
             for wrong in ev["misconceptions"]:
-                lines.append(f"\n ! misconception: {wrong}", style="yellow")
+                lines.append(f"\n ! misconception: {latex_to_text(wrong)}", style="yellow")
             if ev.get("flags"):
                 lines.append(f"\n flags: {', '.join(ev['flags'])}", style="dim")
-        reference = ev["reference"] or self.exercise_task
-        if with_reference and reference:
+        reference = ev["reference"] or self.graded_task
+        if self.reference_shown and reference:
             lines.append("\n\nReference: " if ev["reference"] else "\n\nTask: ", style="bold")
-            lines.append(reference)
+            lines.append(latex_to_text(reference))
         elif reference:
             lines.append(f"\n(ctrl+o shows the {'reference' if ev['reference'] else 'task'})", style="dim")
         self.update(lines)
         self.display = True
 
-    def toggle_reference(self) -> None:
-        if self.last is not None:
-            self.show(self.last, with_reference=not self.reference_shown)
-
 
 def exercise_lines(result: dict[str, Any]) -> Text:
     """Per-case ✓/✗; for the first failing case what it was given, expected and got; then the diagnosis."""
-    lines = Text(f"  {result['passed']}/{result['passed'] + result['failed']} cases passed")
+    lines = Text()
     detailed = False
     for case in result["cases"]:
         if case["passed"]:
@@ -168,8 +204,9 @@ def mastery_label(topic: str, row: dict[str, Any], title: str = "") -> Text:
 
 def progress_summary(report: dict[str, Any]) -> str:
     weakest = ", ".join(report.get("weakest", [])) or "—"
+    streak = report.get("streak_days", 0)
     return (
-        f"attempts {report.get('attempts', 0)} · streak {report.get('streak_days', 0)} days · "
+        f"attempts {report.get('attempts', 0)} · streak {streak} day{'' if streak == 1 else 's'} · "
         f"due now {report.get('due_total', 0)} · weakest: {weakest}"
     )
 
@@ -209,9 +246,9 @@ def render_report(ev: dict[str, Any]) -> Table:
     for i, row in enumerate(ev["results"], 1):
         table.add_row(
             str(i),
-            Text.assemble((f"{row['topic']} ", "dim"), row["question"]),
+            Text.assemble((f"{row['topic']} ", "dim"), latex_to_text(row["question"])),
             Text(row["verdict"], style=VERDICT_STYLE.get(row["verdict"], "")),
-            Text(" ".join(row["reference"].split())),  # authored answers are hard-wrapped; the table wraps them
+            Text(" ".join(latex_to_text(row["reference"]).split())),  # authored answers are hard-wrapped
         )
     return table
 
@@ -235,7 +272,11 @@ class Transcript(VerticalScroll):
         self._add(Static(Text(text, style=style), classes="note"))
 
     def add_markdown(self, text: str) -> None:
-        self._add(Static(markdown(text), classes="tutor"))
+        self._add(Static(markdown(latex_to_text(text, markdown=True)), classes="tutor"))
+
+    def add_grade(self, ev: dict[str, Any]) -> None:
+        """A grade as one line, kept in the history: the grade panel shows only the latest one."""
+        self._add(Static(Text.assemble((f"grade [{ev['question_id']}] ", "dim"), verdict_line(ev)), classes="note"))
 
     def add_tool(self, ev: dict[str, Any]) -> None:
         self._add(ToolResult(ev, classes="tool"))
@@ -258,7 +299,8 @@ class Transcript(VerticalScroll):
 
 
 class StreamingReply(Static):
-    """The tutor's reply as it is written: the Markdown is re-rendered as tokens arrive."""
+    """The tutor's reply as it is written: the Markdown is re-rendered as tokens arrive (the model quotes the notes'
+    LaTeX too, made readable like theirs)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
@@ -266,7 +308,7 @@ class StreamingReply(Static):
 
     def add(self, text: str) -> None:
         self.source += text
-        self.update(markdown(self.source))
+        self.update(markdown(latex_to_text(self.source, markdown=True)))
 
 
 class ToolResult(Static):
