@@ -6,8 +6,10 @@ otherwise. ``tutor config show`` prints each effective value and where it came f
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +27,9 @@ from tutor.errors import ConfigError
 
 APP_NAME = "tutor"
 ENV_PREFIX = "TUTOR_"
+# TUTOR_* variables that the code reads itself rather than through Settings: not typos of a setting.
+DIRECT_ENV_VARS = frozenset({"TUTOR_CONFIG_FILE", "TUTOR_DEBUG", "TUTOR_ALLOW_FAKE"})
+DIRECT_ENV_PREFIXES = ("TUTOR_BENCH_",)  # the bench hands its start-up probe a clock and an output file
 
 
 def config_file() -> Path:
@@ -33,6 +38,8 @@ def config_file() -> Path:
 
 
 class Settings(BaseSettings):
+    # Unknown keys are ignored rather than fatal so that a typo cannot stop the app from starting;
+    # `unknown_settings` reports them in `tutor config show` and `tutor doctor` instead.
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
 
     home: Path = Field(
@@ -109,15 +116,21 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def setting_sources(settings: Settings) -> dict[str, tuple[Any, str]]:
-    """Each field's effective value and where it came from: `env TUTOR_X`, the config file, or `default`."""
+def _file_values() -> dict[str, Any]:
+    """The config file's keys and values; empty if there is none (a broken one is reported by `load_settings`)."""
     path = config_file()
-    file_values: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError:
-            file_values = {}
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def setting_sources(settings: Settings) -> dict[str, tuple[Any, str]]:
+    """Each field's effective value and where it came from: `env TUTOR_<NAME>`, the config file, or `default`."""
+    path = config_file()
+    file_values = _file_values()
     # pydantic-settings matches env names case-insensitively, so the report must too.
     env_names = {key.upper(): key for key in os.environ}
     out: dict[str, tuple[Any, str]] = {}
@@ -130,6 +143,48 @@ def setting_sources(settings: Settings) -> dict[str, tuple[Any, str]]:
         else:
             source = "default"
         out[name] = (getattr(settings, name), source)
+    return out
+
+
+@dataclass(frozen=True)
+class UnknownSetting:
+    """A config-file key or ``TUTOR_*`` variable that names no setting, so it has no effect."""
+
+    name: str  # as written: the TOML key or the environment variable
+    where: str  # the config file's path, or "the environment"
+    suggestion: str | None  # the closest setting, spelled the same way (key or variable)
+
+    def __str__(self) -> str:
+        guess = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"unknown setting {self.name} in {self.where}{guess}"
+
+    @property
+    def fix(self) -> str:
+        if self.suggestion:
+            return f"rename {self.name} to {self.suggestion} in {self.where}"
+        return f"remove {self.name} from {self.where} (`tutor config show` lists every setting)"
+
+
+def _closest_setting(name: str) -> str | None:
+    matches = difflib.get_close_matches(name.lower(), list(Settings.model_fields), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_settings() -> list[UnknownSetting]:
+    """Config-file keys and ``TUTOR_*`` environment variables that name no setting, each with its closest match."""
+    out: list[UnknownSetting] = []
+    # TOML keys are matched case-sensitively, so `N_CTX = 8192` in the file is as unknown as a misspelling.
+    for key in _file_values():
+        if key not in Settings.model_fields:
+            out.append(UnknownSetting(key, str(config_file()), _closest_setting(key)))
+    for var in sorted(os.environ):
+        upper = var.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in DIRECT_ENV_VARS or upper.startswith(DIRECT_ENV_PREFIXES):
+            continue
+        name = upper.removeprefix(ENV_PREFIX).lower()
+        if name not in Settings.model_fields:
+            match = _closest_setting(name)
+            out.append(UnknownSetting(var, "the environment", ENV_PREFIX + match.upper() if match else None))
     return out
 
 

@@ -55,8 +55,18 @@ def _llama(_: Settings, __: bool) -> Check:
     return Check("llama.cpp", True, f"llama-cpp-python {llama_cpp.__version__}")
 
 
+def _config(_: Settings, __: bool) -> Check:
+    from tutor.config import config_file, unknown_settings
+
+    unknown = unknown_settings()
+    if unknown:
+        return Check("config", False, "; ".join(map(str, unknown)), "; ".join(u.fix for u in unknown))
+    path = config_file()
+    return Check("config", True, f"{path}{'' if path.is_file() else ' (not created yet)'}")
+
+
 def _model(settings: Settings, verify_hash: bool) -> Check:
-    from tutor.backends.models import DEFAULT_MODEL, chunk_paths, verify_default_model
+    from tutor.backends.models import DEFAULT_MODEL, chunk_paths, is_recorded_verified, verify_default_model
 
     if settings.backend != "llama_cpp":
         return Check("model", True, f"backend {settings.backend} ({settings.openai_base_url})")
@@ -76,9 +86,11 @@ def _model(settings: Settings, verify_hash: bool) -> Check:
     target = settings.models_dir / DEFAULT_MODEL.filename
     if target.is_file():
         if verify_hash:
-            verify_default_model(target)
+            verify_default_model(target)  # raises ModelChecksumMismatch with the fix for a damaged file
             return Check("model", True, f"{target} (SHA-256 verified)")
-        return Check("model", True, f"{target} (size ok; hash not checked)")
+        if is_recorded_verified(target):
+            return Check("model", True, f"{target} (SHA-256 verified, unchanged since)")
+        return Check("model", True, f"{target} (hash not checked yet: the next start checks it)")
     chunk_paths()  # raises ModelNotFound with the install hint when the chunks are missing
     return Check("model", True, f"chunks installed; {DEFAULT_MODEL.filename} is assembled on first use")
 
@@ -89,7 +101,9 @@ PORTABLE_BUILD = (
     'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON" '
     "pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python"
 )
-# The same thread and context settings as the llama.cpp backend: the kernels llama.cpp picks depend on them.
+# The same thread settings as the llama.cpp backend: the kernels llama.cpp picks depend on them. The context is
+# smaller than the app's (at least 4096) on purpose: the probe evaluates a 50-token prompt and decodes 2 tokens, so
+# a bigger KV cache would only cost allocation time and memory in the child, not exercise any other kernel.
 _PROBE = (
     "import os, sys; from llama_cpp import Llama; n = os.cpu_count() or 1; "
     "Llama(sys.argv[1], n_ctx=512, n_threads=n, n_threads_batch=n, verbose=False)('a b c ' * 16, max_tokens=2)"
@@ -98,7 +112,7 @@ _PROBE = (
 
 def _generation(settings: Settings, _: bool) -> Check:
     """Decode two tokens in a child process: a crash there must not take the doctor down with it."""
-    from tutor.backends.models import DEFAULT_MODEL
+    from tutor.backends.models import DEFAULT_MODEL, damaged_model_hint, is_recorded_verified
 
     path = settings.model or settings.models_dir / DEFAULT_MODEL.filename
     if settings.backend != "llama_cpp" or not path.is_file():
@@ -113,7 +127,13 @@ def _generation(settings: Settings, _: bool) -> Check:
         )
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        return Check("generation", False, tail, "run `tutor doctor` again after `pip install -e '.[model]'`")
+        if settings.model is not None:
+            fix = f"check that TUTOR_MODEL / --model ({path}) is a GGUF file this llama.cpp can load"
+        elif is_recorded_verified(path):  # the file is intact, so the llama.cpp build is what fails
+            fix = f"the model file is intact (SHA-256 verified); reinstall llama.cpp: {PORTABLE_BUILD}"
+        else:
+            fix = damaged_model_hint(path)
+        return Check("generation", False, tail, fix)
     return Check("generation", True, f"{path.name} decodes")
 
 
@@ -159,6 +179,7 @@ def _data_dir(settings: Settings, _: bool) -> Check:
 
 CHECKS: list[tuple[str, Callable[[Settings, bool], Check]]] = [
     ("python", _python),
+    ("config", _config),
     ("torch", _torch),
     ("llama.cpp", _llama),
     ("model", _model),

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tutor.cli import app
@@ -22,6 +23,14 @@ def test_help_lists_every_command_with_a_purpose() -> None:
         assert command.help or command.short_help, f"`tutor {name}` has no one-line purpose"
         line = next((ln for ln in result.output.splitlines() if f" {name} " in ln), "")
         assert len(line.split()) > 2, f"`tutor {name}` is not listed with its purpose in --help"
+
+
+def test_root_help_documents_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert "--debug" in result.output and "traceback" in result.output
+    monkeypatch.setenv("TUTOR_DEBUG", "0")  # so that monkeypatch restores what the option sets
+    assert CliRunner().invoke(app, ["--debug", "version"]).exit_code == 0
+    assert os.environ.get("TUTOR_DEBUG") == "1", "given to the app directly, the option still turns debug on"
 
 
 def test_version_json() -> None:
@@ -45,6 +54,7 @@ def test_tutor_error_is_printed_without_traceback_and_with_one_under_debug(tmp_p
     plain = _tutor("ask", "what is attention?", TUTOR_MODEL=missing)
     debug = _tutor("--debug", "ask", "what is attention?", TUTOR_MODEL=missing)
     assert plain.returncode == 2 and "missing.gguf" in plain.stderr and "fix:" in plain.stderr
+    assert "TUTOR_MODEL" in plain.stderr and "does not exist" in plain.stderr
     assert "Traceback" not in plain.stderr
     assert debug.returncode == 2 and "Traceback" in debug.stderr and "ModelNotFound" in debug.stderr
 
@@ -91,4 +101,17 @@ def test_generation_probe_decodes_a_real_model_and_reports_a_broken_one(tmp_path
     broken_file.write_bytes(b"GGUF but not really")
     broken = _generation(Settings(model=broken_file), False)
     assert healthy.ok and "decodes" in healthy.detail
-    assert not broken.ok and broken.fix
+    assert not broken.ok and "TUTOR_MODEL" in broken.fix and "pip install" not in broken.fix
+
+
+def test_generation_probe_on_a_damaged_default_model_says_to_delete_it(tmp_path: Path) -> None:
+    from tutor.backends.models import DEFAULT_MODEL
+    from tutor.config import Settings
+    from tutor.doctor import _generation
+
+    settings = Settings(home=tmp_path)
+    damaged = settings.models_dir / DEFAULT_MODEL.filename
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"GGUF but truncated")
+    check = _generation(settings, False)
+    assert not check.ok and check.fix.startswith(f"delete {damaged}") and "reassembled" in check.fix

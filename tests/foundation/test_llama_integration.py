@@ -7,13 +7,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from tutor.backends import make_backend
 from tutor.backends.llama_cpp import LlamaCppBackend
 from tutor.backends.models import tiny_model_path
-from tutor.backends.openai_compat import OpenAICompatBackend
+from tutor.backends.openai_compat import OpenAICompatBackend, json_object_format
+from tutor.config import load_settings
 from tutor.errors import BackendError
 
 pytestmark = pytest.mark.integration
@@ -26,17 +29,38 @@ VERDICT_SCHEMA = {
 PROMPT = [{"role": "user", "content": "Name one activation function."}]
 
 
+def _app_backend(**kwargs: Any) -> LlamaCppBackend:
+    """The backend as the app builds it: through Settings (so n_ctx >= 4096) and make_backend (prompt cache on)."""
+    backend = make_backend(load_settings(model=tiny_model_path(), n_threads=2), **kwargs)
+    assert isinstance(backend, LlamaCppBackend)
+    return backend
+
+
 def test_llama_cpp_backend_streams_tokens_and_obeys_json_schema() -> None:
-    backend = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
+    backend = _app_backend()
+    assert backend.llm.n_ctx() == 4096
     pieces = list(backend.stream(PROMPT, max_tokens=16, temperature=0.0))
     assert len(pieces) >= 2 and "".join(pieces).strip()
     obj = backend.complete_json([{"role": "user", "content": "Grade: 2+2=4"}], VERDICT_SCHEMA, max_tokens=20)
     assert obj["verdict"] in {"correct", "partial", "incorrect"}
 
 
+def test_warm_prompts_stay_evaluated_across_a_switch_of_system_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    tutor, grader = "You are a concise ML interview tutor. " * 4, "You are a strict examiner of answers. " * 4
+    backend = _app_backend(warm_prompts=(tutor, grader))
+    assert {tutor, grader} <= backend._model.warm_prompts
+    evaluated: list[int] = []
+    real_eval = backend.llm.eval
+    monkeypatch.setattr(backend.llm, "eval", lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1])
+    # The KV cache now holds the grader prompt (warmed last); the prompt cache still has the tutor's.
+    list(backend.stream([{"role": "system", "content": tutor}, *PROMPT], max_tokens=2, temperature=0.0))
+    assert evaluated[0] < len(backend.llm.tokenize(tutor.encode())), "the tutor prompt was evaluated again"
+    assert all(len(state.scores) == 1 for state in backend.llm.cache.cache_state.values()), "one logits row each"
+
+
 def test_one_model_per_process_shared_by_backends_and_unloaded_cleanly() -> None:
-    first = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
-    second = LlamaCppBackend(tiny_model_path(), n_ctx=2048, n_threads=2)
+    first = _app_backend()
+    second = LlamaCppBackend(tiny_model_path(), n_ctx=4096, n_threads=2)
     assert second.llm is first.llm, "the same model is loaded once and shared"
     other = LlamaCppBackend(tiny_model_path(), n_ctx=1024, n_threads=2, warm_up=False)
     with pytest.raises(BackendError, match="unloaded"):
@@ -94,6 +118,7 @@ def test_openai_backend_against_real_llama_cpp_server(llama_server: str) -> None
     pieces = list(backend.stream(PROMPT, max_tokens=16, temperature=0.0))
     assert len(pieces) >= 2 and "".join(pieces).strip()
     assert backend.complete_json([{"role": "user", "content": "Grade: 2+2=4"}], VERDICT_SCHEMA)["verdict"]
+    assert backend._schema_format is json_object_format, "llama-cpp-python's server refuses json_schema"
 
 
 def test_openai_backend_unreachable_server_is_a_clear_error() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tutor.backends.base import ChatBackend, ChatMessage, Completion, ToolCallRequest, ToolSpec, complete
@@ -22,8 +23,18 @@ __all__ = [
 ]
 
 
-def make_backend(settings: Settings, *, progress: ProgressFn | None = None, warm_up: bool = True) -> ChatBackend:
-    """Build the configured chat backend (loading the model, assembling the default one on first use)."""
+def make_backend(
+    settings: Settings,
+    *,
+    progress: ProgressFn | None = None,
+    warm_up: bool = True,
+    warm_prompts: Sequence[str] = (),
+) -> ChatBackend:
+    """Build the configured chat backend (loading the model, assembling the default one on first use).
+
+    ``warm_prompts`` are the system prompts the caller is about to use: a local model evaluates each once while
+    it loads, so requests that start with them skip that part of prompt evaluation.
+    """
     if settings.backend == "llama_cpp":
         from tutor.backends.llama_cpp import LlamaCppBackend
         from tutor.backends.models import resolve_model_path
@@ -31,10 +42,12 @@ def make_backend(settings: Settings, *, progress: ProgressFn | None = None, warm
         path = resolve_model_path(settings.model, settings.models_dir, progress)
         return LlamaCppBackend(
             path,
-            n_ctx=settings.n_ctx,
+            n_ctx=settings.n_ctx,  # at least 4096: Settings enforces the app's floor
             n_threads=settings.n_threads,
             n_batch=settings.n_batch,
             warm_up=warm_up,
+            warm_prompts=warm_prompts,
+            prompt_cache=True,
         )
     if settings.backend == "openai":
         from tutor.backends.openai_compat import OpenAICompatBackend

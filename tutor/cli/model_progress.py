@@ -29,7 +29,7 @@ def assembly_progress() -> Iterator[ProgressFn]:
             from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
             bar = Progress(
-                "assembling the default model (first run only)",
+                "assembling the default model from its chunks",
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
