@@ -127,7 +127,18 @@ def build_app(
 
 
 class Drive:
-    """Pilot steps shared by the pilot and snapshot tests."""
+    """Pilot steps shared by the pilot and snapshot tests, and the answers they type."""
+
+    RIGHT = (
+        "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
+        "gradients flow across many time steps, and gates control what is forgotten, written and exposed."
+    )
+    NAIVE_SOFTMAX = """import numpy as np
+
+def softmax(x, axis=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+"""
 
     @staticmethod
     async def settle(pilot: Pilot[Any]) -> None:

@@ -24,16 +24,6 @@ from tutor.ui.widgets import SourcesPanel
 
 SIZE = (120, 40)
 CITED = FakeBackend(default="The forget gate is a sigmoid between 0 and 1 that scales the previous cell state [1].")
-RIGHT = (
-    "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
-    "gradients flow across many time steps, and gates control what is forgotten, written and exposed."
-)
-NAIVE_SOFTMAX = """import numpy as np
-
-def softmax(x, axis=-1):
-    e = np.exp(x)
-    return e / e.sum(axis=axis, keepdims=True)
-"""
 
 
 @pytest.fixture
@@ -71,7 +61,7 @@ def test_study_screen_after_a_correct_answer(
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await drive.ready(pilot)
-        await drive.answer(pilot, RIGHT)
+        await drive.answer(pilot, drive.RIGHT)
 
     assert snap_compare(app_factory(), terminal_size=SIZE, run_before=run_before)
 
@@ -147,7 +137,7 @@ def test_code_exercise(snap_compare: Any, app_factory: Callable[..., TutorApp], 
     async def run_before(pilot: Pilot[Any]) -> None:
         await drive.ready(pilot)
         await drive.command(pilot, "/exercise softmax")
-        await drive.answer(pilot, NAIVE_SOFTMAX)
+        await drive.answer(pilot, drive.NAIVE_SOFTMAX)
 
     assert snap_compare(app_factory(), terminal_size=SIZE, run_before=run_before)
 

@@ -21,17 +21,6 @@ from tutor.ui.messages import TurnFailed, TutorEvent
 from tutor.ui.screens import ErrorModal, HelpScreen, PassageModal, ProgressScreen, SettingsScreen, TopicsScreen
 from tutor.ui.widgets import GradePanel, QuestionCard, SourcesPanel, StreamingReply, Transcript
 
-RIGHT = (
-    "Plain RNNs have vanishing gradients over long sequences. The LSTM keeps an additively updated cell state so "
-    "gradients flow across many time steps, and gates control what is forgotten, written and exposed."
-)
-NAIVE_SOFTMAX = """import numpy as np
-
-def softmax(x, axis=-1):
-    e = np.exp(x)
-    return e / e.sum(axis=axis, keepdims=True)
-"""
-
 
 def status(app: TutorApp) -> str:
     return str(app.study.query_one("#status", Label).content)
@@ -68,7 +57,7 @@ async def test_answer_hint_grade_and_next_question(app_factory: Callable[..., Tu
         await pilot.press("ctrl+t")
         await drive.settle(pilot)
         assert "Hint 1/3" in drive.transcript(app)
-        await drive.answer(pilot, RIGHT)
+        await drive.answer(pilot, drive.RIGHT)
         assert verdict(drive.text_of(app.study.query_one(GradePanel))) == "CORRECT"
         assert "forget gate" in drive.text_of(app.study.query_one(QuestionCard))
         assert status(app) == ""
@@ -83,7 +72,7 @@ async def test_a_correct_answer_shows_its_grade_under_the_next_question(
     async with app.run_test(size=(120, 40)) as pilot:
         await drive.ready(pilot)
         await drive.answer(pilot, "LSTMs are faster because they use convolutions.")
-        await drive.answer(pilot, RIGHT)
+        await drive.answer(pilot, drive.RIGHT)
         card = app.study.query_one(QuestionCard)
         assert card.current is not None and card.current["id"] != "lstm-001", "the next question is up"
         grade = app.study.query_one(GradePanel)
@@ -311,7 +300,7 @@ async def test_code_exercise(app_factory: Callable[..., TutorApp], drive: Any) -
         await drive.command(pilot, "/exercise softmax")
         assert "Implement `softmax(x, axis=-1)`" in drive.text_of(app.study.query_one(QuestionCard))
         assert area.tab_behavior == "indent"
-        await drive.answer(pilot, NAIVE_SOFTMAX)
+        await drive.answer(pilot, drive.NAIVE_SOFTMAX)
         shown = drive.text_of(app.study.query_one(GradePanel))
         assert "4/6 cases passed" in shown and "✓ a vector" in shown
         assert "✗ large values (overflow)" in shown
