@@ -12,7 +12,6 @@ Events go to the caller through LangGraph's custom stream (``stream_mode="custom
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from langgraph.graph import END, START, StateGraph
 
 from tutor.agent import prompts
 from tutor.agent.events import event, question_event
-from tutor.agent.records import AttemptRecord
+from tutor.agent.records import AttemptRecord, attempt_key
 from tutor.agent.routing import Decision, parse_command, route_input
 from tutor.agent.state import Route, TutorState
 from tutor.agent.tools import run_compute
@@ -68,12 +67,6 @@ class AgentDeps:
 
     def __post_init__(self) -> None:
         self.questions = {q.id: q for q in self.corpus.questions}
-
-
-def attempt_key(session_id: str, question_id: str, turn: int, answer: str) -> str:
-    """Same session, question, turn and answer -> same key: a turn replayed after a crash is recorded once."""
-    digest = hashlib.sha256(answer.encode("utf-8", "replace")).hexdigest()[:16]
-    return f"{session_id}:{question_id}:{turn}:{digest}"
 
 
 def build_graph(deps: AgentDeps, checkpointer: Any = None) -> Any:

@@ -84,7 +84,7 @@ def _record_attempt(name: str, source: str, result: ExerciseResult) -> None:
 
     Each run is its own short session of mode "exercise", so the key is unique and one run records one row.
     """
-    from tutor.agent.records import AttemptRecord
+    from tutor.agent.records import AttemptRecord, attempt_key
     from tutor.config import get_settings
     from tutor.errors import ProgressStoreError
     from tutor.exercises.runner import get_exercise
@@ -95,7 +95,7 @@ def _record_attempt(name: str, source: str, result: ExerciseResult) -> None:
     session_id = uuid.uuid4().hex[:12]
     question_id = f"exercise:{name}"
     record = AttemptRecord(
-        attempt_key=f"{session_id}:{question_id}",
+        attempt_key=attempt_key(session_id, question_id, 0, source),
         session_id=session_id,
         question_id=question_id,
         topic=topic,
