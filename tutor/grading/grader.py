@@ -26,6 +26,8 @@ from tutor.grading.features import (
     prepare,
     view_answer,
 )
+from tutor.grading.formulas import FormulaCheck, readable
+from tutor.grading.formulas import check as check_formulas
 from tutor.grading.model import WEIGHTS_NO_ENTAILMENT_PATH, WEIGHTS_PATH, VerdictModel, load_model
 from tutor.grading.numeric import NumericResult
 from tutor.grading.signals import copied_question_share, is_keyword_salad, strip_injection
@@ -117,6 +119,7 @@ class Analysis:
     flags: list[str]
     tolerance: float
     key_points: list[str]
+    formulas: FormulaCheck | None = None
 
 
 def analyse(
@@ -149,7 +152,12 @@ def analyse(
         flags.append("entailment_unavailable")
     features, al = compute_features(pq, av, numeric=numeric, injection=injected, not_entailed=not_entailed)
     flags += _content_flags(pq, av, features, al)
-    return Analysis(pq, av, content, features, al, numeric, flags, tolerance, [k.text for k in pq.key_points])
+    key_point_texts = [k.text for k in pq.key_points]
+    # Read from the texts as written: normalizing (NFKC) turns g² into g2 and Wᵀ into WT.
+    formula_check = check_formulas(strip_injection(readable(answer))[0], [reference, *(key_points or key_point_texts)])
+    if formula_check.contradicted:
+        flags.append("formula_mismatch")  # a formula of the reference stated with another value or direction
+    return Analysis(pq, av, content, features, al, numeric, flags, tolerance, key_point_texts, formula_check)
 
 
 def decide(
@@ -217,7 +225,15 @@ def decide(
         flags=flags,
         confidence=round(confidence, 3),
         feedback=_feedback(
-            verdict, matched, missing, found, flags, numeric, analysis.tolerance, _opposite_claim(pq, av, al)
+            verdict,
+            matched,
+            missing,
+            found,
+            flags,
+            numeric,
+            analysis.tolerance,
+            _opposite_claim(pq, av, al),
+            analysis.formulas.contradicted[0] if analysis.formulas and analysis.formulas.contradicted else None,
         ),
         mode=mode,
         probabilities={c: round(p, 4) for c, p in probs.items()},
@@ -293,6 +309,7 @@ def _opposite_claim(pq: PreparedQuestion, av: AnswerView, al: Alignment) -> tupl
 _CAPS: dict[str, Verdict] = {
     "injection": "partial",
     "contradicts_reference": "incorrect",
+    "formula_mismatch": "incorrect",
     "keyword_salad": "partial",
     "off_topic": "incorrect",
     "copied_question": "incorrect",
@@ -378,6 +395,7 @@ def _feedback(
     numeric: NumericResult | None,
     tolerance: float,
     opposite: tuple[str, str] | None = None,
+    formula: tuple[str, str] | None = None,
 ) -> str:
     """Two or three sentences: what was right, what was missing, what was wrong."""
     parts: list[str] = []
@@ -408,7 +426,10 @@ def _feedback(
     elif "keyword_salad" in flags:
         wrong.append("A list of terms is not an explanation; say how they relate.")
     turned_round = None  # the key point the answer states the other way round, when that is what is said
-    if misconceptions:
+    if formula is not None:
+        stated, expected = (_short(side, 80).rstrip(".") for side in formula)
+        wrong.append(f"Your formula “{stated}” does not match the reference: “{expected}”.")
+    elif misconceptions:
         wrong.append(f"This is a common misconception: {_short(misconceptions[0])}")
     elif ("contradicts_reference" in flags or "contradiction" in flags) and opposite is not None:
         sentence, turned_round = opposite
