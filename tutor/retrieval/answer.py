@@ -11,8 +11,9 @@ from tutor.errors import TutorError
 from tutor.retrieval.retriever import Hit, Retriever
 
 SYSTEM = (
-    "You answer ML interview follow-up questions using only the numbered passages given. "
-    "Cite passages inline like [1] or [2]. If the passages do not answer the question, say so. Be concise."
+    "Answer only from the numbered passages. First copy the one passage sentence that answers the question, in "
+    "quotes, with its number like [1]; then answer in one short sentence that agrees with that quote. If no passage "
+    "sentence answers the question, do not guess: say that the passages do not cover it."
 )
 PASSAGE_WORDS = 110  # passages are trimmed: prompt eval costs ~10 ms per token on 2 cores
 NOT_FOUND = (
@@ -43,6 +44,15 @@ class Answer:
 def _trim(text: str) -> str:
     words = text.split()
     return " ".join(words[:PASSAGE_WORDS]) + (" …" if len(words) > PASSAGE_WORDS else "")
+
+
+def build_messages(question: str, citations: list[Citation]) -> list[ChatMessage]:
+    """The chat messages for a follow-up: the fixed system prompt (cached), then the numbered passages and question."""
+    passages = "\n".join(f"[{c.n}] ({c.heading.split(' > ')[-1]}) {_trim(c.text)}" for c in citations)
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": f"Passages:\n{passages}\n\nQuestion: {question}"},
+    ]
 
 
 def _prefer(hits: list[Hit], topic: str | None) -> list[Hit]:
@@ -82,11 +92,7 @@ def answer_question(
         if on_token:
             on_token(text)
         return Answer(text, citations, True, retrieval_ms, 0.0)
-    passages = "\n".join(f"[{c.n}] ({c.heading.split(' > ')[-1]}) {_trim(c.text)}" for c in citations)
-    messages: list[ChatMessage] = [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"Passages:\n{passages}\n\nQuestion: {question}"},
-    ]
+    messages = build_messages(question, citations)
     parts: list[str] = []
     try:
         for piece in backend.stream(messages, max_tokens=max_tokens, temperature=0.1):
