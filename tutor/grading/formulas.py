@@ -45,6 +45,8 @@ _UNSUPPORTED_TEXT = re.compile(r"[|\[\]{}∑∏∫∈∝∼≈→←⇒↔∀∃
 FUNCTIONS = {
     "log": math.log, "ln": math.log, "exp": math.exp, "sqrt": math.sqrt, "tanh": math.tanh, "sin": math.sin,
     "cos": math.cos, "abs": abs, "sigma": lambda z: 1 / (1 + math.exp(-z)), "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
+    # Rounding is read as the identity: leaving out the floor in floor((n + 2p - k)/s) + 1 is not a wrong formula.
+    "floor": lambda z: z, "ceil": lambda z: z,
 }  # fmt: skip
 _GREEK_LETTER = re.compile(r"GREEK (SMALL|CAPITAL) LETTER (\w+)")
 _RELATIONS = re.compile(r"<=|>=|!=|=|<|>")
@@ -181,7 +183,7 @@ def _math_spans(text: str) -> Iterable[str]:
         if _RELATIONS.search(body):
             yield body
     plain = _unicode_to_text(re.sub(r"\$\$?[^$]+\$\$?", " . ", text))
-    for clause in re.split(r"(?<!\d)\.(?!\d)|[,;:\n]", plain):
+    for clause in re.split(r"(?<!\d)\.(?!\d)|\.(?=\s|$)|[,;:\n]", plain):  # "3.5" is a number, "+ 1." ends
         if _RELATIONS.search(clause) and not _UNSUPPORTED_TEXT.search(clause):
             yield from _formula_runs(clause)
 
@@ -195,7 +197,7 @@ _LINKING_WORDS = frozenset(_LINKING_TEXT.split())
 
 def _is_prose(word: str) -> bool:
     """A word of the sentence around a formula, not part of it: ``so``, ``increases``; not ``sigma``, ``W_0``."""
-    if word in _LINKING_WORDS:
+    if word in _LINKING_WORDS or re.fullmatch(r"[a-z]+'[a-z]+", word):  # "that's", not the prime in "x'"
         return True
     return (
         word.isalpha()
@@ -209,14 +211,27 @@ def _is_prose(word: str) -> bool:
 
 def _formula_runs(clause: str) -> Iterable[str]:
     """The runs of non-prose words in a clause that hold a relation: ``Z = XW^T + b`` in "then Z = XW^T + b holds".
-    A run that prose cuts at an operator ("y = x + noise") is not a formula of its own and is dropped."""
+    A run that prose cuts at an operator ("y = x + noise") is not a formula of its own and is dropped. A run that
+    opens with ``=`` and goes on with an expression is named by the one or two words before it ("output size =
+    (n + 2p - k)/s + 1" defines ``output_size``; "bytes = 1 GiB" is a value and defines nothing)."""
     runs: list[list[str]] = [[]]
+    names: list[str] = [""]  # per run: the words that name it
+    before: list[str] = []  # the words since the last run ended
     for word in clause.split():
         if _is_prose(word):
             runs.append([])
-        else:
+            names.append("")
+        elif not runs[-1]:
+            name = [w for w in before[-2:] if w.isalpha() and w.lower() not in _LINKING_WORDS]
+            adjacent = name == before[len(before) - len(name) :]  # no linking word between the name and "="
+            names[-1] = "_".join(name).lower() if word.startswith("=") and adjacent else ""
+            before = []
+        if not _is_prose(word):
             runs[-1].append(word)
-    for run in runs:
+        before.append(word)
+    for run, name in zip(runs, names, strict=True):
+        if name and re.search(r"[-+*/^]", " ".join(run)[1:]):
+            run = [name, *run]
         dangling = run and (run[0][0] in "-+*/^)" or re.search(r"(?<![_*])[-+*/^(]$", run[-1]))  # K_** is a name
         if run and _RELATIONS.search(" ".join(run)) and not dangling:
             yield " ".join(run)

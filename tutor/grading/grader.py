@@ -2,7 +2,8 @@
 
 Modes: ``fast`` (features + learned combiner, no LLM), ``hybrid`` (the LLM is consulted when the combiner is unsure),
 ``llm`` (the LLM alone, kept as a baseline). In every mode numbers are checked by arithmetic, empty answers fail,
-and an answer that tries to instruct the grader is flagged and can never be graded correct.
+an answer that tries to instruct the grader is flagged and can never be graded correct, and a formula of the
+reference stated with another value, or one method's key point said of another, makes the answer incorrect.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tutor.grading.formulas import FormulaCheck, readable
 from tutor.grading.formulas import check as check_formulas
 from tutor.grading.model import WEIGHTS_NO_ENTAILMENT_PATH, WEIGHTS_PATH, VerdictModel, load_model
 from tutor.grading.numeric import NumericResult
+from tutor.grading.roles import RoleSwap, find_role_swap
 from tutor.grading.signals import copied_question_share, is_keyword_salad, strip_injection
 from tutor.grading.text import contradicts, normalize, plain
 
@@ -120,6 +122,7 @@ class Analysis:
     tolerance: float
     key_points: list[str]
     formulas: FormulaCheck | None = None
+    role_swap: RoleSwap | None = None
 
 
 def analyse(
@@ -157,7 +160,10 @@ def analyse(
     formula_check = check_formulas(strip_injection(readable(answer))[0], [reference, *(key_points or key_point_texts)])
     if formula_check.contradicted:
         flags.append("formula_mismatch")  # a formula of the reference stated with another value or direction
-    return Analysis(pq, av, content, features, al, numeric, flags, tolerance, key_point_texts, formula_check)
+    role_swap = find_role_swap(pq.question, key_point_texts, content)
+    if role_swap is not None:
+        flags.append("role_swap")  # one named method's key point said of another
+    return Analysis(pq, av, content, features, al, numeric, flags, tolerance, key_point_texts, formula_check, role_swap)
 
 
 def decide(
@@ -214,6 +220,10 @@ def decide(
     score = max(score, {"correct": 0.7, "partial": 0.35, "incorrect": 0.0}[verdict])
 
     matched, missing = _split_key_points(pq, al)
+    if analysis.role_swap is not None and analysis.role_swap.key_point in matched:
+        # Its words are all there, said of the wrong method: not a point to credit.
+        matched.remove(analysis.role_swap.key_point)
+        missing.insert(0, analysis.role_swap.key_point)
     found = _misconceptions_found(pq, av, al)
     confidence = probs.get(verdict, 0.0)
     return Grade(
@@ -234,6 +244,7 @@ def decide(
             analysis.tolerance,
             _opposite_claim(pq, av, al),
             analysis.formulas.contradicted[0] if analysis.formulas and analysis.formulas.contradicted else None,
+            analysis.role_swap,
         ),
         mode=mode,
         probabilities={c: round(p, 4) for c, p in probs.items()},
@@ -310,6 +321,7 @@ _CAPS: dict[str, Verdict] = {
     "injection": "partial",
     "contradicts_reference": "incorrect",
     "formula_mismatch": "incorrect",
+    "role_swap": "incorrect",
     "keyword_salad": "partial",
     "off_topic": "incorrect",
     "copied_question": "incorrect",
@@ -396,6 +408,7 @@ def _feedback(
     tolerance: float,
     opposite: tuple[str, str] | None = None,
     formula: tuple[str, str] | None = None,
+    role_swap: RoleSwap | None = None,
 ) -> str:
     """Two or three sentences: what was right, what was missing, what was wrong."""
     parts: list[str] = []
@@ -429,6 +442,12 @@ def _feedback(
     if formula is not None:
         stated, expected = (_short(side, 80).rstrip(".") for side in formula)
         wrong.append(f"Your formula “{stated}” does not match the reference: “{expected}”.")
+    elif role_swap is not None:
+        turned_round = role_swap.key_point
+        wrong.append(
+            f"“{_short(role_swap.clause, 90).rstrip('.')}” is true of {role_swap.owner}, not {role_swap.said_of}: "
+            f"{_short(role_swap.key_point)}"
+        )
     elif misconceptions:
         wrong.append(f"This is a common misconception: {_short(misconceptions[0])}")
     elif ("contradicts_reference" in flags or "contradiction" in flags) and opposite is not None:

@@ -34,7 +34,7 @@ _NEGATIONS_TEXT = """
 """
 NEGATIONS = frozenset(_NEGATIONS_TEXT.split())
 # Words after these name what the sentence rejects ("over features rather than the batch").
-_SCOPE_OPENERS = NEGATIONS | {"instead", "rather", "unlike", "except"}
+SCOPE_OPENERS = NEGATIONS | {"instead", "rather", "unlike", "except"}
 # Openers only when "of" follows: "independent of the batch" rejects batch, "independent samples" rejects nothing.
 _OF_OPENERS = frozenset({"independent", "independently", "regardless", "irrespective"})
 _OF_SCOPE = 4  # content words: "independently of the other examples in the batch"
@@ -208,7 +208,7 @@ def polarity(text: str) -> Polarity:
         if tok in _SCOPE_CLOSERS or tok in "();:":
             scope = 0
             continue
-        if tok in _SCOPE_OPENERS or tok.endswith("n't"):
+        if tok in SCOPE_OPENERS or tok.endswith("n't"):
             negations += tok in NEGATIONS or tok.endswith("n't")
             scope = 1
             continue
